@@ -1,0 +1,262 @@
+//! `precious`: the command-line front end. Parses arguments, draws progress, prints results
+//! for people or as JSON (`--json`, on stdout); all the work is the engine's.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use precious_engine::{Engine, Pick, PickOptions, ScanOptions, ScanReport, Space, Status};
+use serde::Serialize;
+
+mod progress;
+
+#[derive(Parser)]
+#[command(
+    name = "precious",
+    version,
+    about = "Learns which photos you would delete, on your device."
+)]
+struct Cli {
+    /// Database file [default: the per-user data folder]
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index photos in folders (recursively); a rescan only reads what changed
+    Scan {
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Counts by state, and every file that could not be indexed with its reason
+    Status,
+    /// Choose N representative photos to label first (K-means over the gallery)
+    Pick {
+        #[arg(default_value_t = 45)]
+        n: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Feature space to cluster
+        #[arg(long, value_enum, default_value_t = SpaceArg::Embedding)]
+        space: SpaceArg,
+    },
+    /// Everything known about one photo
+    Show { id: i64 },
+    /// Index the built-in demo gallery into a fresh database and show what it would ask you
+    Demo {
+        /// Gallery to use instead of the built-in one
+        #[arg(long, value_name = "DIR")]
+        gallery: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SpaceArg {
+    Embedding,
+    HogPca,
+}
+
+impl From<SpaceArg> for Space {
+    fn from(s: SpaceArg) -> Space {
+        match s {
+            SpaceArg::Embedding => Space::Embedding,
+            SpaceArg::HogPca => Space::HogPca,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("precious: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_json<T: Serialize>(v: &T) -> precious_engine::Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v)
+            .map_err(|e| precious_engine::Error::Invalid(e.to_string()))?
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> precious_engine::Result<()> {
+    let db = cli.db.clone().unwrap_or_else(Engine::default_db_path);
+    match cli.command {
+        Command::Scan { dirs } => {
+            let mut engine = Engine::open(&db)?;
+            let report = scan(&mut engine, &dirs, cli.json)?;
+            if cli.json {
+                print_json(&report)
+            } else {
+                print_scan(&report, &engine.status()?);
+                Ok(())
+            }
+        }
+        Command::Status => {
+            let status = Engine::open(&db)?.status()?;
+            if cli.json {
+                print_json(&status)
+            } else {
+                print_status(&status);
+                Ok(())
+            }
+        }
+        Command::Pick { n, seed, space } => {
+            let pick = Engine::open(&db)?.pick(&PickOptions {
+                n,
+                seed,
+                space: space.into(),
+            })?;
+            if cli.json {
+                print_json(&pick.photos)
+            } else {
+                print_pick(&pick);
+                Ok(())
+            }
+        }
+        Command::Show { id } => {
+            let d = Engine::open(&db)?.photo(id)?;
+            if cli.json {
+                return print_json(&d);
+            }
+            // The JSON form is already readable; indent it for people without the braces.
+            let v = serde_json::to_value(&d).unwrap_or_default();
+            print_value(&v, 0);
+            Ok(())
+        }
+        Command::Demo { gallery } => demo(cli.db, gallery, cli.json),
+    }
+}
+
+fn scan(engine: &mut Engine, dirs: &[PathBuf], quiet: bool) -> precious_engine::Result<ScanReport> {
+    let mut bar = progress::ScanBar::new(quiet);
+    let report = engine.scan_folders(dirs, &ScanOptions::default(), &mut |p| bar.update(p))?;
+    bar.finish();
+    Ok(report)
+}
+
+fn demo(db: Option<PathBuf>, gallery: Option<PathBuf>, json: bool) -> precious_engine::Result<()> {
+    let gallery = gallery
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/gallery")));
+    // A fresh database each run unless one is given: the demo must not touch the user's own.
+    let db = db.unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join(format!("precious-demo-{}", std::process::id()))
+            .join("demo.sqlite")
+    });
+    let mut engine = Engine::open(&db)?;
+    let report = scan(&mut engine, &[gallery.clone()], json)?;
+    let status = engine.status()?;
+    let pick = engine.pick(&PickOptions {
+        n: 12,
+        ..PickOptions::default()
+    })?;
+    if json {
+        #[derive(Serialize)]
+        struct Demo<'a> {
+            gallery: String,
+            db: String,
+            scan: &'a ScanReport,
+            status: &'a Status,
+            pick: &'a Pick,
+        }
+        return print_json(&Demo {
+            gallery: gallery.display().to_string(),
+            db: db.display().to_string(),
+            scan: &report,
+            status: &status,
+            pick: &pick,
+        });
+    }
+    println!("Demo gallery: {}", gallery.display());
+    println!("Database:     {}\n", db.display());
+    print_scan(&report, &status);
+    println!();
+    print_pick(&pick);
+    Ok(())
+}
+
+fn print_scan(r: &ScanReport, status: &Status) {
+    let rate = r.indexed as f64 / r.elapsed_s.max(1e-9);
+    println!(
+        "Scanned {} files in {:.1} s: {} indexed ({:.1} photos/s), {} unchanged, {} moved, {} exact duplicates, {} failed, {} unsupported, {} gone{}",
+        r.listed, r.elapsed_s, r.indexed, rate, r.unchanged, r.moved, r.duplicates, r.failed, r.unsupported, r.gone,
+        if r.cancelled { " (cancelled)" } else { "" }
+    );
+    if r.indexed > 0 {
+        let d = &r.decode_paths;
+        println!(
+            "Decode paths: {} EXIF thumbnail, {} DCT-scaled JPEG, {} full decode",
+            d.exif_thumbnail, d.dct_scaled, d.full
+        );
+    }
+    print_status(status);
+}
+
+fn print_status(s: &Status) {
+    let p = &s.photos;
+    println!(
+        "Library: {} indexed, {} failed, {} unsupported, {} gone; labels: {} keep, {} delete, {} skip",
+        p.indexed, p.failed, p.unsupported, p.gone, s.labels.keep, s.labels.delete, s.labels.skip
+    );
+    println!(
+        "Database: {} ({:.1} MB)",
+        s.db_path,
+        s.db_bytes as f64 / 1e6
+    );
+    if !s.errors.is_empty() {
+        println!("Not indexed ({}):", s.errors.len());
+        for e in &s.errors {
+            println!("  [{}] {}: {}", e.id, e.path, e.reason);
+        }
+    }
+}
+
+fn print_pick(p: &Pick) {
+    if p.photos.is_empty() {
+        println!("Nothing to label: no unlabeled indexed photos.");
+        return;
+    }
+    match (p.silhouette, p.davies_bouldin) {
+        (Some(s), Some(db)) => println!(
+            "{} candidates ({} near-duplicates folded) form {} clusters (silhouette {:.3}, Davies-Bouldin {:.3}; {:?} space). Label these first:",
+            p.candidates, p.near_duplicates_folded, p.k, s, db, p.space
+        ),
+        _ => println!("{} candidates ({} near-duplicates folded). Label these first:", p.candidates, p.near_duplicates_folded),
+    }
+    for ph in &p.photos {
+        println!(
+            "  [{:>5}] {}  (cluster {} of {} photos)",
+            ph.id, ph.path, ph.cluster, ph.cluster_size
+        );
+    }
+}
+
+fn print_value(v: &serde_json::Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    if let serde_json::Value::Object(m) = v {
+        for (k, v) in m {
+            match v {
+                serde_json::Value::Null => {}
+                serde_json::Value::Object(_) => {
+                    println!("{pad}{k}:");
+                    print_value(v, indent + 2);
+                }
+                serde_json::Value::String(s) => println!("{pad}{k}: {s}"),
+                other => println!("{pad}{k}: {other}"),
+            }
+        }
+    }
+}

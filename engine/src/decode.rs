@@ -1,0 +1,311 @@
+//! From file bytes to the *working image*: upright RGB with its shorter side exactly
+//! [`WORKING_SHORT_SIDE`] pixels. Everything derived (backbone input, HOG, quality signals,
+//! perceptual hash, UI thumbnail) comes from this one image, so each photo is decoded once.
+//!
+//! Cheapest path first: a big-enough, consistent EXIF thumbnail; else a JPEG decoded at 1/2..1/8
+//! scale in the DCT domain; full decode only where neither applies (PNG, WebP, GIF, odd JPEGs).
+
+use std::fmt;
+use std::io::Cursor;
+
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::{ImageReader, RgbImage};
+use serde::Serialize;
+
+use crate::format::Format;
+use crate::metadata::Exif;
+
+/// Shorter side of the working image: the backbone's documented preprocessing resizes the
+/// shorter side to 256 and centre-crops 224.
+pub const WORKING_SHORT_SIDE: u32 = 256;
+/// An EXIF thumbnail is used only if its shorter side reaches this (a 160x120 thumbnail
+/// upscaled to 256 loses visible detail; 240 is upscaled by 7%).
+pub const MIN_THUMBNAIL_SHORT_SIDE: u32 = 240;
+/// Relative aspect-ratio difference above which a thumbnail is taken as stale (the photo was
+/// cropped or rotated by an editor that kept the old thumbnail) or letterboxed.
+const MAX_THUMBNAIL_ASPECT_DIFF: f64 = 0.02;
+/// Declared-size caps. JPEGs are decoded at up to 1/8 scale, so they may declare more.
+pub const MAX_JPEG_PIXELS: u64 = 200_000_000;
+pub const MAX_OTHER_PIXELS: u64 = 40_000_000;
+/// Bytes any single decode may allocate (guards formats whose header lies about the size).
+const MAX_DECODE_ALLOC: u64 = 512 << 20;
+
+/// How the working image was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecodePath {
+    ExifThumbnail,
+    DctScaled,
+    Full,
+}
+
+impl DecodePath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecodePath::ExifThumbnail => "exif_thumbnail",
+            DecodePath::DctScaled => "dct_scaled",
+            DecodePath::Full => "full",
+        }
+    }
+}
+
+/// Why a file could not be indexed, in words for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailReason {
+    Unsupported(&'static str),
+    NotAnImage,
+    Truncated,
+    TooManyPixels { width: u64, height: u64, cap: u64 },
+    Corrupt(String),
+    Io(String),
+}
+
+impl FailReason {
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, FailReason::Unsupported(_))
+    }
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailReason::Unsupported(why) => write!(f, "unsupported format: {why}"),
+            FailReason::NotAnImage => write!(f, "not an image (unrecognised content)"),
+            FailReason::Truncated => write!(f, "truncated: the image data ends early"),
+            FailReason::TooManyPixels { width, height, cap } => write!(
+                f,
+                "too many pixels: {width}x{height} ({} MP) exceeds the {} MP cap",
+                width * height / 1_000_000,
+                cap / 1_000_000
+            ),
+            FailReason::Corrupt(why) => write!(f, "corrupt image: {why}"),
+            FailReason::Io(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// The decoded, upright, resized photo plus the facts learnt while decoding.
+pub struct Decoded {
+    pub image: RgbImage,
+    pub path: DecodePath,
+    /// Upright (orientation applied) size of the full image.
+    pub width: u32,
+    pub height: u32,
+}
+
+pub fn decode(bytes: &[u8], format: Format, exif: &Exif) -> Result<Decoded, FailReason> {
+    let (stored, path) = match format {
+        Format::Jpeg => decode_jpeg(bytes, exif)?,
+        _ => {
+            let img = decode_full(bytes, MAX_OTHER_PIXELS)?;
+            let dims = img.dimensions();
+            ((img, dims), DecodePath::Full)
+        }
+    };
+    let (img, (w, h)) = stored;
+    let o = exif.orientation;
+    let (width, height) = if o.swaps_axes() { (h, w) } else { (w, h) };
+    let image = o.apply(resize_short_side(&img, WORKING_SHORT_SIDE));
+    Ok(Decoded {
+        image,
+        path,
+        width,
+        height,
+    })
+}
+
+/// An image as stored (not yet oriented) and the full image's stored size.
+type Stored = (RgbImage, (u32, u32));
+
+fn decode_jpeg(bytes: &[u8], exif: &Exif) -> Result<(Stored, DecodePath), FailReason> {
+    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    dec.read_info().map_err(jpeg_reason)?;
+    let info = dec.info().ok_or(FailReason::Truncated)?;
+    let (w, h) = (info.width as u32, info.height as u32);
+    check_pixels(w as u64, h as u64, MAX_JPEG_PIXELS)?;
+
+    if let Some(thumb) = exif
+        .thumbnail
+        .clone()
+        .and_then(|r| usable_thumbnail(&bytes[r], w, h))
+    {
+        return Ok(((thumb, (w, h)), DecodePath::ExifThumbnail));
+    }
+    // jpeg-decoder picks the smallest 1/8..1 scale reaching the request in one axis; asking
+    // for the proportional size makes both axes reach the working size.
+    let short = w.min(h).max(1);
+    let req = |side: u32| {
+        (side as u64 * WORKING_SHORT_SIDE as u64)
+            .div_ceil(short as u64)
+            .min(u16::MAX as u64) as u16
+    };
+    match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8 => {
+            let (sw, sh) = dec.scale(req(w), req(h)).map_err(jpeg_reason)?;
+            match dec.decode() {
+                Ok(px) => {
+                    let img = to_rgb(px, sw as u32, sh as u32, info.pixel_format)?;
+                    let path = if (sw as u32) < w {
+                        DecodePath::DctScaled
+                    } else {
+                        DecodePath::Full
+                    };
+                    Ok(((img, (w, h)), path))
+                }
+                Err(jpeg_decoder::Error::Unsupported(_)) => Ok((
+                    (decode_full(bytes, MAX_JPEG_PIXELS)?, (w, h)),
+                    DecodePath::Full,
+                )),
+                Err(e) => Err(jpeg_reason(e)),
+            }
+        }
+        // CMYK and 16-bit JPEGs are rare: the general decoder converts them to RGB.
+        _ => Ok((
+            (decode_full(bytes, MAX_JPEG_PIXELS)?, (w, h)),
+            DecodePath::Full,
+        )),
+    }
+}
+
+/// Decodes an EXIF thumbnail if it is big enough and has the main image's aspect ratio.
+fn usable_thumbnail(jpeg: &[u8], main_w: u32, main_h: u32) -> Option<RgbImage> {
+    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(jpeg));
+    dec.read_info().ok()?;
+    let info = dec.info()?;
+    let (tw, th) = (info.width as u32, info.height as u32);
+    if tw.min(th) < MIN_THUMBNAIL_SHORT_SIDE || tw > main_w || th > main_h {
+        return None;
+    }
+    let (ta, ma) = (tw as f64 / th as f64, main_w as f64 / main_h as f64);
+    if ((ta - ma) / ma).abs() > MAX_THUMBNAIL_ASPECT_DIFF {
+        return None;
+    }
+    if !matches!(
+        info.pixel_format,
+        jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8
+    ) {
+        return None;
+    }
+    let px = dec.decode().ok()?;
+    to_rgb(px, tw, th, info.pixel_format).ok()
+}
+
+fn to_rgb(
+    px: Vec<u8>,
+    w: u32,
+    h: u32,
+    fmt: jpeg_decoder::PixelFormat,
+) -> Result<RgbImage, FailReason> {
+    let short = || FailReason::Corrupt("decoder returned too few pixels".into());
+    match fmt {
+        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(w, h, px).ok_or_else(short),
+        jpeg_decoder::PixelFormat::L8 => {
+            let gray = image::GrayImage::from_raw(w, h, px).ok_or_else(short)?;
+            Ok(image::DynamicImage::ImageLuma8(gray).to_rgb8())
+        }
+        _ => Err(FailReason::Corrupt("unexpected pixel format".into())),
+    }
+}
+
+/// Full decode with the general decoders (first frame of animations), bounded in size.
+fn decode_full(bytes: &[u8], cap: u64) -> Result<RgbImage, FailReason> {
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| FailReason::Io(e.to_string()))?;
+    let (w, h) = reader.into_dimensions().map_err(image_reason)?;
+    check_pixels(w as u64, h as u64, cap)?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| FailReason::Io(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    Ok(reader.decode().map_err(image_reason)?.into_rgb8())
+}
+
+fn check_pixels(w: u64, h: u64, cap: u64) -> Result<(), FailReason> {
+    if w == 0 || h == 0 {
+        return Err(FailReason::Corrupt(format!(
+            "declares an empty {w}x{h} image"
+        )));
+    }
+    if w * h > cap {
+        return Err(FailReason::TooManyPixels {
+            width: w,
+            height: h,
+            cap,
+        });
+    }
+    Ok(())
+}
+
+fn is_eof(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("eof")
+        || m.contains("end of file")
+        || m.contains("unexpected end")
+        || m.contains("truncat")
+        || m.contains("not enough data")
+        || m.contains("no more bytes")
+}
+
+fn jpeg_reason(e: jpeg_decoder::Error) -> FailReason {
+    match e {
+        jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            FailReason::Truncated
+        }
+        jpeg_decoder::Error::Unsupported(f) => {
+            FailReason::Corrupt(format!("unsupported JPEG feature: {f:?}"))
+        }
+        other => {
+            let msg = other.to_string();
+            if is_eof(&msg) {
+                FailReason::Truncated
+            } else {
+                FailReason::Corrupt(msg)
+            }
+        }
+    }
+}
+
+fn image_reason(e: image::ImageError) -> FailReason {
+    match e {
+        image::ImageError::Limits(_) => {
+            FailReason::Corrupt("needs more memory than allowed to decode".into())
+        }
+        image::ImageError::Unsupported(u) => {
+            FailReason::Corrupt(format!("unsupported feature: {u}"))
+        }
+        image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            FailReason::Truncated
+        }
+        other => {
+            let msg = other.to_string();
+            if is_eof(&msg) {
+                FailReason::Truncated
+            } else {
+                FailReason::Corrupt(msg)
+            }
+        }
+    }
+}
+
+/// Bilinear (area-aware when shrinking, like Pillow's) resize so the shorter side is `short`.
+pub fn resize_short_side(img: &RgbImage, short: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let s = w.min(h).max(1);
+    let scale = |v: u32| ((v as u64 * short as u64 + s as u64 / 2) / s as u64).max(1) as u32;
+    resize_exact(img, scale(w), scale(h))
+}
+
+pub fn resize_exact(img: &RgbImage, w: u32, h: u32) -> RgbImage {
+    if img.dimensions() == (w, h) {
+        return img.clone();
+    }
+    let mut dst = RgbImage::new(w, h);
+    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    Resizer::new()
+        .resize(img, &mut dst, &opts)
+        .expect("RGB8 to RGB8 resize cannot fail");
+    dst
+}

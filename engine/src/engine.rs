@@ -1,0 +1,383 @@
+//! [`Engine`]: the public face of the library. Every front end (CLI, app) goes through it and
+//! gets plain data back (ids, counts, reasons), never database handles or pixels.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use crate::features::quality::Quality;
+use crate::pick::{self, Pick, PickOptions};
+use crate::scan::{self, ScanOptions, ScanProgress, ScanReport};
+use crate::source::{FsSource, GallerySource};
+use crate::store::{decode_f16, now_secs, Store};
+use crate::thumbs::{hex, Thumbs};
+use crate::{Error, Result};
+
+/// Identifier shared with the app (`tauri.conf.json`), so both find the same data folder.
+pub const APP_ID: &str = "org.precious.app";
+const DB_FILE: &str = "precious.sqlite";
+
+pub struct Engine {
+    store: Store,
+    thumbs: Thumbs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    Keep,
+    Delete,
+    Skip,
+}
+
+impl Label {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Keep => "keep",
+            Label::Delete => "delete",
+            Label::Skip => "skip",
+        }
+    }
+}
+
+/// `train` labels teach the model; `test` labels are held out to measure it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Test,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PhotoCounts {
+    pub indexed: u64,
+    pub failed: u64,
+    pub unsupported: u64,
+    pub gone: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileError {
+    pub id: i64,
+    pub path: String,
+    pub state: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LabelCounts {
+    pub keep: u64,
+    pub delete: u64,
+    pub skip: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub photos: PhotoCounts,
+    /// Files that could not be indexed (failed or unsupported), with the reason.
+    pub errors: Vec<FileError>,
+    pub labels: LabelCounts,
+    pub db_path: String,
+    pub db_bytes: u64,
+    /// Indexed photos by how their working image was decoded.
+    pub decode_paths: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FeatureSummary {
+    pub embedding_dim: usize,
+    pub embedding_norm: f32,
+    pub hog_dim: usize,
+    pub quality: Quality,
+    pub phash: String,
+    /// Other indexed photos within the near-duplicate distance.
+    pub near_duplicates: Vec<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PhotoDetails {
+    pub id: i64,
+    pub path: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub bytes: u64,
+    pub content_hash: Option<String>,
+    pub format: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub orientation: Option<u8>,
+    pub taken_at: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub has_gps: Option<bool>,
+    pub has_camera_exif: Option<bool>,
+    pub decode_path: Option<String>,
+    pub label: Option<Label>,
+    pub split: Option<Split>,
+    pub thumbnail: Option<String>,
+    pub features: Option<FeatureSummary>,
+}
+
+impl Engine {
+    /// The per-user database location (`$XDG_DATA_HOME/org.precious.app/` on Linux), the same
+    /// folder the app uses.
+    pub fn default_db_path() -> PathBuf {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(APP_ID)
+            .join(DB_FILE)
+    }
+
+    /// Opens (creating and migrating as needed) the database at `db`.
+    pub fn open(db: &Path) -> Result<Engine> {
+        Ok(Engine {
+            store: Store::open(db)?,
+            thumbs: Thumbs::beside(db),
+        })
+    }
+
+    pub fn db_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    pub fn thumbs_dir(&self) -> &Path {
+        self.thumbs.dir()
+    }
+
+    /// Scans folders (recursively). See [`Engine::scan`].
+    pub fn scan_folders(
+        &mut self,
+        dirs: &[PathBuf],
+        opts: &ScanOptions,
+        progress: &mut dyn FnMut(&ScanProgress),
+    ) -> Result<ScanReport> {
+        for d in dirs {
+            if !d.is_dir() {
+                return Err(Error::Invalid(format!("{}: not a folder", d.display())));
+            }
+        }
+        self.scan(&FsSource::new(dirs), opts, progress)
+    }
+
+    /// Indexes what is new or changed in `source`, then refreshes derived gallery-wide data.
+    pub fn scan(
+        &mut self,
+        source: &dyn GallerySource,
+        opts: &ScanOptions,
+        progress: &mut dyn FnMut(&ScanProgress),
+    ) -> Result<ScanReport> {
+        let report = scan::scan(&mut self.store, &self.thumbs, source, opts, progress)?;
+        if report.indexed + report.duplicates + report.moved + report.gone > 0 {
+            pick::refresh_hog_pca(&mut self.store, 0)?;
+        }
+        Ok(report)
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let conn = self.store.conn();
+        let mut photos = PhotoCounts::default();
+        let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM photos GROUP BY state")?;
+        for row in stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })? {
+            let (state, n) = row?;
+            match state.as_str() {
+                "indexed" => photos.indexed = n,
+                "failed" => photos.failed = n,
+                "unsupported" => photos.unsupported = n,
+                _ => photos.gone = n,
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT id, display_path, state, reason FROM photos WHERE state IN ('failed','unsupported') ORDER BY display_path",
+        )?;
+        let errors = stmt
+            .query_map([], |r| {
+                Ok(FileError {
+                    id: r.get(0)?,
+                    path: r.get(1)?,
+                    state: r.get(2)?,
+                    reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut labels = LabelCounts::default();
+        let mut stmt = conn.prepare("SELECT label, COUNT(*) FROM labels GROUP BY label")?;
+        for row in stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })? {
+            let (l, n) = row?;
+            match l.as_str() {
+                "keep" => labels.keep = n,
+                "delete" => labels.delete = n,
+                _ => labels.skip = n,
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT decode_path, COUNT(*) FROM photos WHERE state = 'indexed' GROUP BY decode_path",
+        )?;
+        let decode_paths = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    r.get::<_, i64>(1)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+        Ok(Status {
+            photos,
+            errors,
+            labels,
+            db_path: self.db_path().display().to_string(),
+            db_bytes: (page * pages) as u64,
+            decode_paths,
+        })
+    }
+
+    /// Picks up to `opts.n` photos to label first (see [`crate::pick`]).
+    pub fn pick(&self, opts: &PickOptions) -> Result<Pick> {
+        pick::pick(self.store.conn(), opts)
+    }
+
+    /// Records the user's label; relabeling replaces it and the history keeps every change.
+    pub fn set_label(&mut self, id: i64, label: Label, split: Split) -> Result<()> {
+        let now = now_secs();
+        let tx = self.store.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM photos WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(Error::NoSuchPhoto(id));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO labels (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, label.as_str(), split.as_str(), now],
+        )?;
+        tx.execute(
+            "INSERT INTO label_history (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, label.as_str(), split.as_str(), now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Everything known about one photo.
+    pub fn photo(&self, id: i64) -> Result<PhotoDetails> {
+        let conn = self.store.conn();
+        let mut d = conn
+            .query_row(
+                "SELECT p.id, p.display_path, p.state, p.reason, p.size, p.content_hash, p.format, p.width,
+                        p.height, p.orientation, p.taken_at, p.make, p.model, p.has_gps, p.has_camera_exif,
+                        p.decode_path, l.label, l.split
+                 FROM photos p LEFT JOIN labels l ON l.photo_id = p.id WHERE p.id = ?1",
+                [id],
+                |r| {
+                    let hash: Option<Vec<u8>> = r.get(5)?;
+                    let label: Option<String> = r.get(16)?;
+                    let split: Option<String> = r.get(17)?;
+                    Ok(PhotoDetails {
+                        id: r.get(0)?,
+                        path: r.get(1)?,
+                        state: r.get(2)?,
+                        reason: r.get(3)?,
+                        bytes: r.get::<_, i64>(4)? as u64,
+                        content_hash: hash.as_deref().map(hex),
+                        format: r.get(6)?,
+                        width: r.get(7)?,
+                        height: r.get(8)?,
+                        orientation: r.get(9)?,
+                        taken_at: r.get(10)?,
+                        make: r.get(11)?,
+                        model: r.get(12)?,
+                        has_gps: r.get(13)?,
+                        has_camera_exif: r.get(14)?,
+                        decode_path: r.get(15)?,
+                        label: label.map(|l| match l.as_str() {
+                            "keep" => Label::Keep,
+                            "delete" => Label::Delete,
+                            _ => Label::Skip,
+                        }),
+                        split: split.map(|s| if s == "test" { Split::Test } else { Split::Train }),
+                        thumbnail: None,
+                        features: None,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(Error::NoSuchPhoto(id))?;
+        let feat = conn
+            .query_row(
+                "SELECT embedding, length(hog), sharpness, brightness, dark_share, bright_share, colorfulness, phash
+                 FROM features WHERE photo_id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)? as usize,
+                        Quality {
+                            sharpness: r.get(2)?,
+                            brightness: r.get(3)?,
+                            dark_share: r.get(4)?,
+                            bright_share: r.get(5)?,
+                            colorfulness: r.get(6)?,
+                        },
+                        r.get::<_, i64>(7)? as u64,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((emb, hog_dim, quality, phash)) = feat {
+            let e = decode_f16(&emb);
+            let mut stmt = conn.prepare(
+                "SELECT p.id, f.phash FROM features f JOIN photos p ON p.id = f.photo_id
+                 WHERE p.state = 'indexed' AND p.id != ?1",
+            )?;
+            let near_duplicates = stmt
+                .query_map([id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64))
+                })?
+                .filter_map(|r| r.ok())
+                .filter(|(_, h)| {
+                    crate::features::phash::distance(*h, phash)
+                        <= crate::features::phash::NEAR_DUPLICATE_BITS
+                })
+                .map(|(i, _)| i)
+                .collect();
+            d.features = Some(FeatureSummary {
+                embedding_dim: e.len(),
+                embedding_norm: e.iter().map(|v| v * v).sum::<f32>().sqrt(),
+                hog_dim,
+                quality,
+                phash: format!("{phash:016x}"),
+                near_duplicates,
+            });
+        }
+        if let Some(h) =
+            conn.query_row("SELECT content_hash FROM photos WHERE id = ?1", [id], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })?
+        {
+            if let Ok(h) = <[u8; 32]>::try_from(h.as_slice()) {
+                let p = self.thumbs.path(&h);
+                if p.exists() {
+                    d.thumbnail = Some(p.display().to_string());
+                }
+            }
+        }
+        Ok(d)
+    }
+}

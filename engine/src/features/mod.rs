@@ -1,0 +1,39 @@
+//! Per-photo features, all computed from the working image (see [`crate::decode`]).
+//! Learning code sees only these vectors and numbers, never pixels or paths.
+
+pub mod backbone;
+pub mod hog;
+pub mod phash;
+pub mod quality;
+
+use image::RgbImage;
+use serde::Serialize;
+
+pub use backbone::{Backbone, EMBEDDING_DIM};
+pub use quality::Quality;
+
+/// Bump when any feature changes meaning, so stored rows are recomputed on the next scan.
+pub const FEATURE_VERSION: i64 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Features {
+    /// Backbone embedding ([`EMBEDDING_DIM`] values, not normalised).
+    #[serde(skip)]
+    pub embedding: Vec<f32>,
+    /// HOG descriptor ([`hog::HOG_DIM`] values in 0..=1).
+    #[serde(skip)]
+    pub hog: Vec<f32>,
+    pub quality: Quality,
+    /// 64-bit DCT perceptual hash: near-duplicates differ in few bits.
+    pub phash: u64,
+}
+
+pub fn extract(working: &RgbImage, backbone: &Backbone) -> crate::Result<Features> {
+    let gray = image::DynamicImage::ImageRgb8(working.clone()).into_luma8();
+    Ok(Features {
+        embedding: backbone.embed(working)?,
+        hog: hog::hog(&gray),
+        quality: quality::measure(working, &gray),
+        phash: phash::phash(&gray),
+    })
+}

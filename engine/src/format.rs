@@ -1,0 +1,99 @@
+//! What kind of image a file holds, decided from its first bytes (the extension only decides
+//! whether the scan looks at a file at all).
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jpeg,
+    Png,
+    Webp,
+    Gif,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Gif => "gif",
+        }
+    }
+}
+
+/// The outcome of sniffing: a format we decode, one we recognise but do not support, or noise.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sniffed {
+    Supported(Format),
+    Unsupported(&'static str),
+    Unknown,
+}
+
+const RAW_EXTENSIONS: &[&str] = &[
+    "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef",
+    "srw", "x3f", "raw", "rwl", "3fr", "iiq",
+];
+
+pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Sniffed::Supported(Format::Jpeg);
+    }
+    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Sniffed::Supported(Format::Png);
+    }
+    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        return Sniffed::Supported(Format::Webp);
+    }
+    if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        return Sniffed::Supported(Format::Gif);
+    }
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        let brand = &head[8..12];
+        return match brand {
+            b"avif" | b"avis" => Sniffed::Unsupported("AVIF is not supported yet"),
+            b"crx " => Sniffed::Unsupported("camera RAW (CR3) is not supported"),
+            _ => Sniffed::Unsupported(
+                "HEIC/HEIF is not supported yet (convert to JPEG to include it)",
+            ),
+        };
+    }
+    let ext = extension.unwrap_or("").to_ascii_lowercase();
+    // RAW files are mostly TIFF containers: check the extension before calling them TIFF.
+    if RAW_EXTENSIONS.contains(&ext.as_str()) {
+        return Sniffed::Unsupported("camera RAW is not supported (its JPEG export is)");
+    }
+    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        return Sniffed::Unsupported("TIFF is not supported");
+    }
+    if head.starts_with(b"BM") {
+        return Sniffed::Unsupported("BMP is not supported");
+    }
+    Sniffed::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_decides_not_extension() {
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n....", Some("jpg")),
+            Sniffed::Supported(Format::Png)
+        );
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE1], Some("png")),
+            Sniffed::Supported(Format::Jpeg)
+        );
+        assert!(
+            matches!(sniff(b"\0\0\0\x18ftypheic\0\0", Some("jpg")), Sniffed::Unsupported(r) if r.contains("HEIC"))
+        );
+        assert!(
+            matches!(sniff(b"II*\0\x08\0\0\0", Some("NEF")), Sniffed::Unsupported(r) if r.contains("RAW"))
+        );
+        assert_eq!(sniff(b"hello world!", Some("jpg")), Sniffed::Unknown);
+        assert_eq!(sniff(b"", Some("jpg")), Sniffed::Unknown);
+    }
+}

@@ -1,0 +1,29 @@
+//! precious-engine: indexes a photo gallery on the device and picks the photos worth asking
+//! the user about. No GUI, no network: front ends (the `precious` CLI, the Tauri app) call
+//! [`Engine`] and get plain, serialisable data back.
+//!
+//! Data flows one way: [`source`] lists and reads files -> [`scan`] decodes once ([`decode`],
+//! [`metadata`]) and extracts [`features`] -> [`store`] keeps them -> [`pick`] / [`cluster`]
+//! choose what to label.
+
+pub mod cluster;
+pub mod decode;
+mod engine;
+pub mod error;
+pub mod features;
+pub mod format;
+pub mod metadata;
+pub mod pick;
+pub mod scan;
+pub mod source;
+pub mod store;
+pub mod thumbs;
+
+pub use engine::{
+    Engine, FeatureSummary, FileError, Label, LabelCounts, PhotoCounts, PhotoDetails, Split,
+    Status, APP_ID,
+};
+pub use error::{Error, Result};
+pub use pick::{Pick, PickOptions, PickedPhoto, Space};
+pub use scan::{ScanOptions, ScanProgress, ScanReport};
+pub use source::{Entry, FsSource, GallerySource, Listed, Locator};

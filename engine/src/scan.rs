@@ -1,0 +1,421 @@
+//! The incremental scan: list the source, compare with the store by (locator, size, mtime),
+//! and index only what is new or changed: read, hash, decode once, extract features, write the
+//! UI thumbnail, store. Decoding runs on all cores; one thread writes the database in batches.
+//!
+//! A scan never fails because of one file: each failure becomes a row with a reason. Content
+//! hashes recognise moved files (the row, and so its labels, follow the file) and exact
+//! duplicates (features copied, not recomputed). Files no longer listed are marked gone, never
+//! deleted from the store.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::decode::{self, DecodePath, FailReason};
+use crate::features::{self, Backbone, Features};
+use crate::format::{self, Format, Sniffed};
+use crate::metadata::{self, Exif};
+use crate::source::{io_reason, Entry, GallerySource, Listed, Locator};
+use crate::store::{now_secs, ScanWriter, Store};
+use crate::thumbs::Thumbs;
+use crate::Result;
+
+/// Results written per transaction: large enough to amortise the commit, small enough that
+/// a kill loses at most a second or two of work.
+const BATCH: usize = 64;
+const BATCH_MAX_WAIT: Duration = Duration::from_millis(1000);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    #[default]
+    Listing,
+    Indexing,
+    Finishing,
+    Done,
+}
+
+/// Progress of a running scan, reported after each photo.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScanProgress {
+    pub phase: Phase,
+    /// Photo candidates listed so far.
+    pub listed: usize,
+    /// Listed files that are new or changed and must be indexed.
+    pub to_index: usize,
+    /// Of those, how many are done (successfully or not).
+    pub done: usize,
+    pub failed: usize,
+    pub elapsed_s: f64,
+}
+
+/// What a scan did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScanReport {
+    pub listed: usize,
+    pub unchanged: usize,
+    /// New or changed files decoded and featurised.
+    pub indexed: usize,
+    /// Files whose content was already known at a path that disappeared: the row followed.
+    pub moved: usize,
+    /// New files with the same bytes as an indexed photo: features copied.
+    pub duplicates: usize,
+    pub failed: usize,
+    pub unsupported: usize,
+    /// Previously present photos no longer listed.
+    pub gone: usize,
+    pub decode_paths: DecodePathCounts,
+    pub cancelled: bool,
+    pub elapsed_s: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DecodePathCounts {
+    pub exif_thumbnail: usize,
+    pub dct_scaled: usize,
+    pub full: usize,
+}
+
+impl DecodePathCounts {
+    fn add(&mut self, p: DecodePath) {
+        match p {
+            DecodePath::ExifThumbnail => self.exif_thumbnail += 1,
+            DecodePath::DctScaled => self.dct_scaled += 1,
+            DecodePath::Full => self.full += 1,
+        }
+    }
+}
+
+/// Options of one scan.
+#[derive(Default)]
+pub struct ScanOptions<'a> {
+    /// Set to stop early; what was indexed so far is kept, and nothing is marked gone.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// The result of indexing one file, computed on a worker thread.
+enum Outcome {
+    Indexed {
+        hash: [u8; 32],
+        format: Format,
+        exif: Box<Exif>,
+        size: (u32, u32),
+        path: DecodePath,
+        features: Box<Features>,
+    },
+    /// The content is already stored as photo `from`.
+    SameAs { from: i64 },
+    Failed {
+        hash: Option<[u8; 32]>,
+        reason: FailReason,
+    },
+}
+
+/// Everything a worker needs, shared read-only across threads.
+struct Worker<'a> {
+    source: &'a dyn GallerySource,
+    backbone: &'a Backbone,
+    thumbs: &'a Thumbs,
+    /// Content hash -> photo whose features can be reused.
+    by_hash: &'a HashMap<[u8; 32], i64>,
+}
+
+impl Worker<'_> {
+    fn process(&self, entry: &Entry) -> Outcome {
+        let bytes = match self.source.read(&entry.locator) {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::Failed {
+                    hash: None,
+                    reason: FailReason::Io(io_reason(&e)),
+                }
+            }
+        };
+        let hash: [u8; 32] = blake3::hash(&bytes).into();
+        if let Some(&from) = self.by_hash.get(&hash) {
+            return Outcome::SameAs { from };
+        }
+        let failed = |reason| Outcome::Failed {
+            hash: Some(hash),
+            reason,
+        };
+        let ext = entry
+            .locator
+            .to_path()
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned());
+        let fmt = match format::sniff(&bytes[..bytes.len().min(64)], ext.as_deref()) {
+            Sniffed::Supported(f) => f,
+            Sniffed::Unsupported(why) => return failed(FailReason::Unsupported(why)),
+            Sniffed::Unknown if bytes.is_empty() => {
+                return failed(FailReason::Corrupt("empty file".into()))
+            }
+            Sniffed::Unknown => return failed(FailReason::NotAnImage),
+        };
+        let exif = metadata::read_exif(&bytes);
+        // Third-party decoders are not trusted to never panic on hostile input: a panic is
+        // recorded as this file's failure, not the scan's.
+        let decoded = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decode::decode(&bytes, fmt, &exif)
+        })) {
+            Ok(Ok(d)) => d,
+            Ok(Err(reason)) => return failed(reason),
+            Err(_) => {
+                return failed(FailReason::Corrupt(
+                    "the decoder crashed on this file".into(),
+                ))
+            }
+        };
+        drop(bytes);
+        let features = match features::extract(&decoded.image, self.backbone) {
+            Ok(f) => f,
+            Err(e) => return failed(FailReason::Corrupt(e.to_string())),
+        };
+        if let Err(e) = self.thumbs.write(&hash, &decoded.image) {
+            return failed(FailReason::Io(format!("cannot write the thumbnail: {e}")));
+        }
+        Outcome::Indexed {
+            hash,
+            format: fmt,
+            exif: Box::new(exif),
+            size: (decoded.width, decoded.height),
+            path: decoded.path,
+            features: Box::new(features),
+        }
+    }
+}
+
+/// Scans `source` into `store`. The backbone is loaded only when something must be indexed.
+pub fn scan(
+    store: &mut Store,
+    thumbs: &Thumbs,
+    source: &dyn GallerySource,
+    opts: &ScanOptions,
+    progress: &mut dyn FnMut(&ScanProgress),
+) -> Result<ScanReport> {
+    let started = Instant::now();
+    let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let mut report = ScanReport::default();
+    let mut prog = ScanProgress::default();
+    let known = store.known()?;
+
+    // 1. List and split into unchanged / to index / problems.
+    let mut todo: Vec<Entry> = Vec::new();
+    let mut problems: Vec<(Entry, String)> = Vec::new();
+    let mut seen: HashSet<Locator> = HashSet::new();
+    source.list(&mut |item| {
+        prog.listed += 1;
+        match item {
+            Listed::Entry(e) => {
+                let unchanged = known.get(&e.locator).is_some_and(|k| {
+                    k.size == e.size
+                        && k.mtime_ns == e.mtime_ns
+                        && k.state != "gone"
+                        && (k.state != "indexed" || k.current_features)
+                });
+                seen.insert(e.locator.clone());
+                if unchanged {
+                    report.unchanged += 1;
+                } else {
+                    todo.push(e);
+                }
+            }
+            Listed::Problem { locator, reason } => {
+                seen.insert(locator.clone());
+                problems.push((
+                    Entry {
+                        locator,
+                        size: 0,
+                        mtime_ns: 0,
+                    },
+                    reason,
+                ));
+            }
+        }
+        if prog.listed % 512 == 0 {
+            prog.elapsed_s = started.elapsed().as_secs_f64();
+            progress(&prog);
+        }
+    });
+    report.listed = prog.listed;
+
+    // 2. What disappeared, and which content can be reused. Rows that are gone (now or before)
+    //    are preferred over present ones so that a moved photo keeps its id and labels.
+    let roots = source.roots();
+    let vanished: Vec<i64> = known
+        .iter()
+        .filter(|(l, k)| {
+            k.state != "gone" && !seen.contains(*l) && roots.iter().any(|r| l.starts_with(r))
+        })
+        .map(|(_, k)| k.id)
+        .collect();
+    let mut claimable: HashSet<i64> = known
+        .values()
+        .filter(|k| k.state == "gone")
+        .map(|k| k.id)
+        .collect();
+    claimable.extend(vanished.iter().copied());
+    let mut by_hash: HashMap<[u8; 32], i64> = HashMap::new();
+    for k in known
+        .values()
+        .filter(|k| k.current_features && k.state == "indexed")
+    {
+        by_hash.insert(k.hash.unwrap_or_default(), k.id);
+    }
+    for k in known
+        .values()
+        .filter(|k| k.current_features && claimable.contains(&k.id))
+    {
+        by_hash.insert(k.hash.unwrap_or_default(), k.id);
+    }
+    by_hash.remove(&[0u8; 32]);
+
+    // 3. Index in parallel; write here in batches.
+    prog.phase = Phase::Indexing;
+    prog.to_index = todo.len();
+    progress(&prog);
+    let backbone = if todo.is_empty() {
+        None
+    } else {
+        Some(Backbone::shared()?)
+    };
+    let now = now_secs();
+    {
+        let tx = store.transaction()?;
+        let w = ScanWriter { tx: &tx, now };
+        for (entry, reason) in &problems {
+            w.failed(entry, None, false, reason)?;
+            report.failed += 1;
+        }
+        tx.commit()?;
+    }
+    if let Some(backbone) = backbone {
+        let worker = Worker {
+            source,
+            backbone,
+            thumbs,
+            by_hash: &by_hash,
+        };
+        let (send, recv) = mpsc::sync_channel::<(usize, Outcome)>(BATCH * 2);
+        std::thread::scope(|s| -> Result<()> {
+            let todo = &todo;
+            let worker = &worker;
+            s.spawn(move || {
+                todo.par_iter()
+                    .enumerate()
+                    .for_each_with(send, |send, (i, e)| {
+                        if !cancelled() {
+                            let _ = send.send((i, worker.process(e)));
+                        }
+                    });
+            });
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut last = Instant::now();
+            loop {
+                let next = recv.recv_timeout(BATCH_MAX_WAIT);
+                let closed = matches!(next, Err(mpsc::RecvTimeoutError::Disconnected));
+                if let Ok(item) = next {
+                    batch.push(item);
+                }
+                if batch.len() >= BATCH
+                    || (!batch.is_empty() && (closed || last.elapsed() >= BATCH_MAX_WAIT))
+                {
+                    write_batch(
+                        store,
+                        now,
+                        todo,
+                        &mut batch,
+                        &mut claimable,
+                        &mut report,
+                        &mut prog,
+                    )?;
+                    prog.elapsed_s = started.elapsed().as_secs_f64();
+                    progress(&prog);
+                    last = Instant::now();
+                }
+                if closed {
+                    return Ok(());
+                }
+            }
+        })?;
+    }
+
+    // 4. Mark gone what vanished and was not claimed by a move (only after a complete pass).
+    report.cancelled = cancelled();
+    if !report.cancelled {
+        prog.phase = Phase::Finishing;
+        progress(&prog);
+        let tx = store.transaction()?;
+        let w = ScanWriter { tx: &tx, now };
+        for id in vanished.iter().filter(|id| claimable.contains(id)) {
+            w.gone(*id)?;
+            report.gone += 1;
+        }
+        tx.commit()?;
+    }
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    prog.phase = Phase::Done;
+    prog.elapsed_s = report.elapsed_s;
+    progress(&prog);
+    Ok(report)
+}
+
+fn write_batch(
+    store: &mut Store,
+    now: i64,
+    todo: &[Entry],
+    batch: &mut Vec<(usize, Outcome)>,
+    claimable: &mut HashSet<i64>,
+    report: &mut ScanReport,
+    prog: &mut ScanProgress,
+) -> Result<()> {
+    let tx = store.transaction()?;
+    let w = ScanWriter { tx: &tx, now };
+    for (i, outcome) in batch.drain(..) {
+        let entry = &todo[i];
+        prog.done += 1;
+        match outcome {
+            Outcome::Indexed {
+                hash,
+                format,
+                exif,
+                size,
+                path,
+                features,
+            } => {
+                w.indexed(entry, &hash, format.name(), &exif, size, path, &features)?;
+                report.indexed += 1;
+                report.decode_paths.add(path);
+            }
+            Outcome::SameAs { from } => {
+                let moved = claimable.remove(&from);
+                w.same_content(entry, from, moved)?;
+                if moved {
+                    report.moved += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            Outcome::Failed { hash, reason } => {
+                w.failed(
+                    entry,
+                    hash.as_ref(),
+                    reason.is_unsupported(),
+                    &reason.to_string(),
+                )?;
+                prog.failed += 1;
+                if reason.is_unsupported() {
+                    report.unsupported += 1;
+                } else {
+                    report.failed += 1;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Versioned schema. Each entry moves the database from version `i` to `i + 1` inside one
+//! transaction; `PRAGMA user_version` records where a database stands. Never edit a released
+//! step: append a new one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: photos, their features, labels with history.
+    r#"
+    CREATE TABLE photos (
+        id              INTEGER PRIMARY KEY,
+        locator         BLOB NOT NULL UNIQUE,   -- source-specific address (file path bytes)
+        display_path    TEXT NOT NULL,          -- lossy UTF-8 form for people
+        size            INTEGER NOT NULL,
+        mtime_ns        INTEGER NOT NULL,
+        content_hash    BLOB,                   -- blake3 of the bytes; NULL if unreadable
+        state           TEXT NOT NULL CHECK (state IN ('indexed','failed','unsupported','gone')),
+        reason          TEXT,                   -- why failed/unsupported
+        format          TEXT,
+        width           INTEGER,                -- upright size
+        height          INTEGER,
+        orientation     INTEGER,
+        taken_at        TEXT,
+        make            TEXT,
+        model           TEXT,
+        has_gps         INTEGER,
+        has_camera_exif INTEGER,
+        decode_path     TEXT,
+        first_seen      INTEGER NOT NULL,       -- unix seconds
+        last_changed    INTEGER NOT NULL,
+        gone_at         INTEGER
+    );
+    CREATE INDEX photos_hash ON photos(content_hash);
+    CREATE INDEX photos_state ON photos(state);
+
+    CREATE TABLE features (
+        photo_id        INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        version         INTEGER NOT NULL,
+        embedding       BLOB NOT NULL,          -- 1280 x f16 little-endian
+        hog             BLOB NOT NULL,          -- 1764 x u8 (value * 255)
+        sharpness       REAL NOT NULL,
+        brightness      REAL NOT NULL,
+        dark_share      REAL NOT NULL,
+        bright_share    REAL NOT NULL,
+        colorfulness    REAL NOT NULL,
+        phash           INTEGER NOT NULL
+    );
+
+    -- Derived from all HOG rows by `refresh_hog_pca`: a projection for clustering.
+    CREATE TABLE hog_pca (
+        photo_id        INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        vector          BLOB NOT NULL           -- f32 little-endian
+    );
+
+    -- Ground truth from the user: one current label per photo, every change kept in history.
+    CREATE TABLE labels (
+        photo_id        INTEGER PRIMARY KEY REFERENCES photos(id),
+        label           TEXT NOT NULL CHECK (label IN ('keep','delete','skip')),
+        split           TEXT NOT NULL CHECK (split IN ('train','test')),
+        labeled_at      INTEGER NOT NULL
+    );
+    CREATE TABLE label_history (
+        id              INTEGER PRIMARY KEY,
+        photo_id        INTEGER NOT NULL REFERENCES photos(id),
+        label           TEXT,                   -- NULL = label removed
+        split           TEXT,
+        labeled_at      INTEGER NOT NULL
+    );
+    "#,
+];

@@ -1,0 +1,298 @@
+//! The SQLite store: one file, WAL journal, versioned migrations, every multi-row change in one
+//! transaction. Photos on disk and labels are ground truth; every other table is derived and
+//! can be rebuilt by a rescan.
+
+mod blob;
+mod migrations;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+pub use blob::{decode_f16, decode_f32, decode_u8_unit, encode_f16, encode_f32, encode_u8_unit};
+
+use crate::decode::DecodePath;
+use crate::features::{Features, FEATURE_VERSION};
+use crate::metadata::Exif;
+use crate::source::{Entry, Locator};
+use crate::{Error, Result};
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub(crate) fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What the store already knows about a listed locator.
+#[derive(Clone, Debug)]
+pub struct Known {
+    pub id: i64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub state: String,
+    pub hash: Option<[u8; 32]>,
+    /// Features exist and are of the current version.
+    pub current_features: bool,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let db_err = |source| Error::Db {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(db_err)?;
+        // WAL lets the app read while the CLI scans; NORMAL sync is durable at checkpoints and
+        // never corrupts; the busy timeout turns short lock waits into waits, not errors.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = migrations::MIGRATIONS.len() as i64;
+        let found = self.schema_version()?;
+        if found > known {
+            return Err(Error::SchemaTooNew { found, known });
+        }
+        for (i, sql) in migrations::MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(found as usize)
+        {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+        Ok(self.conn.transaction()?)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Every stored photo by locator, for the incremental scan's comparison.
+    pub fn known(&self) -> Result<HashMap<Locator, Known>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.locator, p.id, p.size, p.mtime_ns, p.state, p.content_hash, f.version
+             FROM photos p LEFT JOIN features f ON f.photo_id = p.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let hash: Option<Vec<u8>> = r.get(5)?;
+            let version: Option<i64> = r.get(6)?;
+            Ok((
+                Locator(r.get(0)?),
+                Known {
+                    id: r.get(1)?,
+                    size: r.get::<_, i64>(2)? as u64,
+                    mtime_ns: r.get(3)?,
+                    state: r.get(4)?,
+                    hash: hash.and_then(|h| h.try_into().ok()),
+                    current_features: version == Some(FEATURE_VERSION),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Writes of one scan batch, all inside the caller's transaction.
+pub struct ScanWriter<'t> {
+    pub tx: &'t Transaction<'t>,
+    pub now: i64,
+}
+
+impl ScanWriter<'_> {
+    /// Inserts or updates the photo row for `entry`, returning its id.
+    fn upsert_photo(
+        &self,
+        entry: &Entry,
+        hash: Option<&[u8; 32]>,
+        state: &str,
+        reason: Option<&str>,
+    ) -> Result<i64> {
+        let id = self.tx.query_row(
+            "INSERT INTO photos (locator, display_path, size, mtime_ns, content_hash, state, reason,
+                                 first_seen, last_changed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT(locator) DO UPDATE SET
+                size = excluded.size, mtime_ns = excluded.mtime_ns,
+                content_hash = excluded.content_hash, state = excluded.state,
+                reason = excluded.reason, last_changed = excluded.last_changed, gone_at = NULL
+             RETURNING id",
+            params![
+                entry.locator.0,
+                entry.locator.display(),
+                entry.size as i64,
+                entry.mtime_ns,
+                hash.map(|h| h.to_vec()),
+                state,
+                reason,
+                self.now
+            ],
+            |r| r.get(0),
+        )?;
+        Ok(id)
+    }
+
+    pub fn indexed(
+        &self,
+        entry: &Entry,
+        hash: &[u8; 32],
+        format: &str,
+        exif: &Exif,
+        size: (u32, u32),
+        path: DecodePath,
+        f: &Features,
+    ) -> Result<i64> {
+        let id = self.upsert_photo(entry, Some(hash), "indexed", None)?;
+        self.tx.execute(
+            "UPDATE photos SET format = ?2, width = ?3, height = ?4, orientation = ?5, taken_at = ?6,
+                make = ?7, model = ?8, has_gps = ?9, has_camera_exif = ?10, decode_path = ?11
+             WHERE id = ?1",
+            params![
+                id,
+                format,
+                size.0,
+                size.1,
+                exif.orientation.0,
+                exif.taken_at,
+                exif.make,
+                exif.model,
+                exif.has_gps,
+                exif.has_camera_exif,
+                path.as_str()
+            ],
+        )?;
+        let q = &f.quality;
+        self.tx.execute(
+            "INSERT OR REPLACE INTO features (photo_id, version, embedding, hog, sharpness, brightness,
+                dark_share, bright_share, colorfulness, phash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                FEATURE_VERSION,
+                encode_f16(&f.embedding),
+                encode_u8_unit(&f.hog),
+                q.sharpness,
+                q.brightness,
+                q.dark_share,
+                q.bright_share,
+                q.colorfulness,
+                f.phash as i64
+            ],
+        )?;
+        Ok(id)
+    }
+
+    pub fn failed(
+        &self,
+        entry: &Entry,
+        hash: Option<&[u8; 32]>,
+        unsupported: bool,
+        reason: &str,
+    ) -> Result<i64> {
+        let state = if unsupported { "unsupported" } else { "failed" };
+        let id = self.upsert_photo(entry, hash, state, Some(reason))?;
+        self.tx
+            .execute("DELETE FROM features WHERE photo_id = ?1", [id])?;
+        Ok(id)
+    }
+
+    /// The same bytes as stored photo `from` appeared at `entry`: if `from` is gone this is a
+    /// move (the row, its id and its labels follow the file); else an exact duplicate whose
+    /// metadata and features are copied instead of recomputed. Returns the id and whether it moved.
+    pub fn same_content(&self, entry: &Entry, from: i64, moved: bool) -> Result<i64> {
+        if moved {
+            self.tx.execute(
+                "DELETE FROM photos WHERE locator = ?1 AND id != ?2",
+                params![entry.locator.0, from],
+            )?;
+            self.tx.execute(
+                "UPDATE photos SET locator = ?2, display_path = ?3, size = ?4, mtime_ns = ?5,
+                    state = 'indexed', reason = NULL, gone_at = NULL, last_changed = ?6 WHERE id = ?1",
+                params![from, entry.locator.0, entry.locator.display(), entry.size as i64, entry.mtime_ns, self.now],
+            )?;
+            return Ok(from);
+        }
+        let hash: Vec<u8> = self.tx.query_row(
+            "SELECT content_hash FROM photos WHERE id = ?1",
+            [from],
+            |r| r.get(0),
+        )?;
+        let hash: [u8; 32] = hash
+            .try_into()
+            .map_err(|_| Error::Invalid("bad stored hash".into()))?;
+        let id = self.upsert_photo(entry, Some(&hash), "indexed", None)?;
+        self.tx.execute(
+            "UPDATE photos SET (format, width, height, orientation, taken_at, make, model, has_gps,
+                has_camera_exif, decode_path) =
+                (SELECT format, width, height, orientation, taken_at, make, model, has_gps,
+                        has_camera_exif, decode_path FROM photos WHERE id = ?2)
+             WHERE id = ?1",
+            params![id, from],
+        )?;
+        self.tx.execute(
+            "INSERT OR REPLACE INTO features
+             SELECT ?1, version, embedding, hog, sharpness, brightness, dark_share, bright_share,
+                    colorfulness, phash FROM features WHERE photo_id = ?2",
+            params![id, from],
+        )?;
+        Ok(id)
+    }
+
+    pub fn gone(&self, id: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE photos SET state = 'gone', gone_at = ?2 WHERE id = ?1 AND state != 'gone'",
+            params![id, self.now],
+        )?;
+        Ok(())
+    }
+}
+
+/// Reads a photo's id by its stored locator.
+pub fn photo_id(conn: &Connection, locator: &Locator) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM photos WHERE locator = ?1",
+            [&locator.0],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
