@@ -8,8 +8,14 @@ use exif::{In, Tag, Value};
 use serde::Serialize;
 
 /// EXIF orientation (1..=8): how the stored pixels must be turned to show the photo upright.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Orientation(pub u8);
+
+impl Default for Orientation {
+    fn default() -> Self {
+        Orientation::UPRIGHT
+    }
+}
 
 impl Orientation {
     pub const UPRIGHT: Orientation = Orientation(1);

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::decode::{self, DecodePath, FailReason};
+use crate::decode::{self, DecodePath, FailReason, Loaded, Strategy};
 use crate::features::{self, Backbone, Features};
-use crate::format::{self, Format, Sniffed};
-use crate::metadata::{self, Exif};
+use crate::format::Format;
+use crate::metadata::Exif;
 use crate::source::{io_reason, Entry, GallerySource, Listed, Locator};
 use crate::store::{now_secs, ScanWriter, Store};
 use crate::thumbs::Thumbs;
@@ -148,27 +148,13 @@ impl Worker<'_> {
             .to_path()
             .extension()
             .map(|e| e.to_string_lossy().into_owned());
-        let fmt = match format::sniff(&bytes[..bytes.len().min(64)], ext.as_deref()) {
-            Sniffed::Supported(f) => f,
-            Sniffed::Unsupported(why) => return failed(FailReason::Unsupported(why)),
-            Sniffed::Unknown if bytes.is_empty() => {
-                return failed(FailReason::Corrupt("empty file".into()))
-            }
-            Sniffed::Unknown => return failed(FailReason::NotAnImage),
-        };
-        let exif = metadata::read_exif(&bytes);
-        // Third-party decoders are not trusted to never panic on hostile input: a panic is
-        // recorded as this file's failure, not the scan's.
-        let decoded = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decode::decode(&bytes, fmt, &exif)
-        })) {
-            Ok(Ok(d)) => d,
-            Ok(Err(reason)) => return failed(reason),
-            Err(_) => {
-                return failed(FailReason::Corrupt(
-                    "the decoder crashed on this file".into(),
-                ))
-            }
+        let Loaded {
+            format,
+            exif,
+            decoded,
+        } = match decode::load(&bytes, ext.as_deref(), Strategy::Fastest) {
+            Ok(l) => l,
+            Err(reason) => return failed(reason),
         };
         drop(bytes);
         let features = match features::extract(&decoded.image, self.backbone) {
@@ -180,7 +166,7 @@ impl Worker<'_> {
         }
         Outcome::Indexed {
             hash,
-            format: fmt,
+            format,
             exif: Box::new(exif),
             size: (decoded.width, decoded.height),
             path: decoded.path,

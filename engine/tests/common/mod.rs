@@ -1,0 +1,136 @@
+//! Helpers shared by the engine's integration tests: where the test data is, and a minimal
+//! EXIF writer to build JPEGs with chosen orientation and embedded thumbnails.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use image::RgbImage;
+
+/// `../shared/data` beside the checkout (override with `PRECIOUS_SHARED_DATA`).
+pub fn shared_data() -> PathBuf {
+    let p = std::env::var_os("PRECIOUS_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
+        });
+    assert!(
+        p.is_dir(),
+        "test data not found at {} (set PRECIOUS_SHARED_DATA)",
+        p.display()
+    );
+    p
+}
+
+pub fn demo_gallery() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/gallery"))
+}
+
+pub fn models_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+}
+
+pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+/// A smooth, detailed test scene (so that resampling differences stay small).
+pub fn scene(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        image::Rgb([
+            (255.0 * fx) as u8,
+            (128.0 + 100.0 * (fy * 9.0).sin() * (fx * 5.0).cos()) as u8,
+            (255.0 * (1.0 - fy) * (0.5 + 0.5 * (fx * 13.0).sin())) as u8,
+        ])
+    })
+}
+
+/// Builds a JPEG of `main` whose APP1 carries Orientation, Make/Model (if `camera`) and, if
+/// given, an IFD1 JPEG thumbnail: a little-endian TIFF written by hand.
+pub fn jpeg_with_exif(
+    main: &RgbImage,
+    orientation: u16,
+    camera: bool,
+    thumb: Option<&RgbImage>,
+) -> Vec<u8> {
+    let thumb_jpeg = thumb.map(|t| encode_jpeg(t, 90));
+    let mut entries0: Vec<(u16, u16, u32, Vec<u8>)> =
+        vec![(0x0112, 3, 1, orientation.to_le_bytes().to_vec())];
+    if camera {
+        entries0.insert(0, (0x010F, 2, 8, b"TestCam\0".to_vec()));
+        entries0.insert(1, (0x0110, 2, 8, b"Model 1\0".to_vec()));
+    }
+    // Layout: header(8) | IFD0 | IFD0 data | IFD1 | thumbnail.
+    let ifd_len = |n: usize| 2 + n * 12 + 4;
+    let ifd0_at = 8u32;
+    let mut data0_at = ifd0_at + ifd_len(entries0.len()) as u32;
+    let data0_len: u32 = entries0
+        .iter()
+        .filter(|e| e.3.len() > 4)
+        .map(|e| e.3.len() as u32)
+        .sum();
+    let ifd1_at = data0_at + data0_len;
+    let thumb_at = ifd1_at + ifd_len(2) as u32;
+    let mut t = b"II*\0".to_vec();
+    t.extend(ifd0_at.to_le_bytes());
+    t.extend((entries0.len() as u16).to_le_bytes());
+    let mut data0: Vec<u8> = Vec::new();
+    for (tag, typ, count, val) in &entries0 {
+        t.extend(tag.to_le_bytes());
+        t.extend(typ.to_le_bytes());
+        t.extend(count.to_le_bytes());
+        if val.len() > 4 {
+            t.extend(data0_at.to_le_bytes());
+            data0_at += val.len() as u32;
+            data0.extend(val);
+        } else {
+            let mut v = val.clone();
+            v.resize(4, 0);
+            t.extend(v);
+        }
+    }
+    t.extend((if thumb_jpeg.is_some() { ifd1_at } else { 0 }).to_le_bytes());
+    t.extend(data0);
+    if let Some(tj) = &thumb_jpeg {
+        t.extend(2u16.to_le_bytes());
+        for (tag, val) in [(0x0201u16, thumb_at), (0x0202, tj.len() as u32)] {
+            t.extend(tag.to_le_bytes());
+            t.extend(4u16.to_le_bytes());
+            t.extend(1u32.to_le_bytes());
+            t.extend(val.to_le_bytes());
+        }
+        t.extend(0u32.to_le_bytes());
+        t.extend(tj);
+    }
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend(((t.len() + 8) as u16).to_be_bytes());
+    app1.extend(b"Exif\0\0");
+    app1.extend(t);
+    let body = encode_jpeg(main, 92);
+    let mut out = body[..2].to_vec();
+    out.extend(app1);
+    out.extend(&body[2..]);
+    out
+}
+
+/// Mean absolute difference of two same-sized images, in 0..=255 levels.
+pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let s: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| (*x as i32 - *y as i32).unsigned_abs() as u64)
+        .sum();
+    s as f64 / a.as_raw().len() as f64
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (n(a) * n(b))
+}
