@@ -16,11 +16,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::decode::{self, DecodePath, FailReason, Loaded, Strategy};
-use crate::features::{self, Backbone, Features};
-use crate::format::Format;
-use crate::metadata::Exif;
+use crate::features::{self, Backbone};
 use crate::source::{io_reason, Entry, GallerySource, Listed, Locator};
-use crate::store::{now_secs, ScanWriter, Store};
+use crate::store::{now_secs, IndexedPhoto, ScanWriter, Store};
 use crate::thumbs::Thumbs;
 use crate::Result;
 
@@ -99,16 +97,11 @@ pub struct ScanOptions<'a> {
 
 /// The result of indexing one file, computed on a worker thread.
 enum Outcome {
-    Indexed {
-        hash: [u8; 32],
-        format: Format,
-        exif: Box<Exif>,
-        size: (u32, u32),
-        path: DecodePath,
-        features: Box<Features>,
-    },
+    Indexed(Box<IndexedPhoto>),
     /// The content is already stored as photo `from`.
-    SameAs { from: i64 },
+    SameAs {
+        from: i64,
+    },
     Failed {
         hash: Option<[u8; 32]>,
         reason: FailReason,
@@ -164,14 +157,14 @@ impl Worker<'_> {
         if let Err(e) = self.thumbs.write(&hash, &decoded.image) {
             return failed(FailReason::Io(format!("cannot write the thumbnail: {e}")));
         }
-        Outcome::Indexed {
+        Outcome::Indexed(Box::new(IndexedPhoto {
             hash,
             format,
-            exif: Box::new(exif),
+            exif,
             size: (decoded.width, decoded.height),
-            path: decoded.path,
-            features: Box::new(features),
-        }
+            decode_path: decoded.path,
+            features,
+        }))
     }
 }
 
@@ -365,17 +358,10 @@ fn write_batch(
         let entry = &todo[i];
         prog.done += 1;
         match outcome {
-            Outcome::Indexed {
-                hash,
-                format,
-                exif,
-                size,
-                path,
-                features,
-            } => {
-                w.indexed(entry, &hash, format.name(), &exif, size, path, &features)?;
+            Outcome::Indexed(photo) => {
+                w.indexed(entry, &photo)?;
                 report.indexed += 1;
-                report.decode_paths.add(path);
+                report.decode_paths.add(photo.decode_path);
             }
             Outcome::SameAs { from } => {
                 let moved = claimable.remove(&from);

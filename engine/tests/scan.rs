@@ -96,7 +96,7 @@ fn rescan_moves_removals_and_labels() {
 
     // A no-change rescan lists and stats only: zero content reads, nothing indexed.
     let counting = Counting {
-        inner: FsSource::new(&[dir.clone()]),
+        inner: FsSource::new(std::slice::from_ref(&dir)),
         reads: AtomicUsize::new(0),
     };
     let r = engine
@@ -295,7 +295,11 @@ fn a_missing_root_is_an_error_and_marks_nothing_gone() {
     let moved_away = tmp.path().join("unmounted");
     std::fs::rename(&dir, &moved_away).unwrap();
     assert!(engine
-        .scan_folders(&[dir.clone()], &ScanOptions::default(), &mut |_| {})
+        .scan_folders(
+            std::slice::from_ref(&dir),
+            &ScanOptions::default(),
+            &mut |_| {}
+        )
         .is_err());
     assert_eq!(engine.status().unwrap().photos.gone, 0);
 }
@@ -307,7 +311,7 @@ fn cancelling_keeps_what_was_done_and_marks_nothing_gone() {
     let cancel = std::sync::atomic::AtomicBool::new(true);
     let r = engine
         .scan_folders(
-            &[dir.clone()],
+            std::slice::from_ref(&dir),
             &ScanOptions {
                 cancel: Some(&cancel),
             },

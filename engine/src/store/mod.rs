@@ -15,6 +15,7 @@ pub use blob::{decode_f16, decode_f32, decode_u8_unit, encode_f16, encode_f32, e
 
 use crate::decode::DecodePath;
 use crate::features::{Features, FEATURE_VERSION};
+use crate::format::Format;
 use crate::metadata::Exif;
 use crate::source::{Entry, Locator};
 use crate::{Error, Result};
@@ -132,6 +133,17 @@ impl Store {
     }
 }
 
+/// Everything the scan learnt about one newly indexed file.
+pub struct IndexedPhoto {
+    pub hash: [u8; 32],
+    pub format: Format,
+    pub exif: Exif,
+    /// Upright size of the full image.
+    pub size: (u32, u32),
+    pub decode_path: DecodePath,
+    pub features: Features,
+}
+
 /// Writes of one scan batch, all inside the caller's transaction.
 pub struct ScanWriter<'t> {
     pub tx: &'t Transaction<'t>,
@@ -171,33 +183,25 @@ impl ScanWriter<'_> {
         Ok(id)
     }
 
-    pub fn indexed(
-        &self,
-        entry: &Entry,
-        hash: &[u8; 32],
-        format: &str,
-        exif: &Exif,
-        size: (u32, u32),
-        path: DecodePath,
-        f: &Features,
-    ) -> Result<i64> {
-        let id = self.upsert_photo(entry, Some(hash), "indexed", None)?;
+    pub fn indexed(&self, entry: &Entry, p: &IndexedPhoto) -> Result<i64> {
+        let (exif, f) = (&p.exif, &p.features);
+        let id = self.upsert_photo(entry, Some(&p.hash), "indexed", None)?;
         self.tx.execute(
             "UPDATE photos SET format = ?2, width = ?3, height = ?4, orientation = ?5, taken_at = ?6,
                 make = ?7, model = ?8, has_gps = ?9, has_camera_exif = ?10, decode_path = ?11
              WHERE id = ?1",
             params![
                 id,
-                format,
-                size.0,
-                size.1,
+                p.format.name(),
+                p.size.0,
+                p.size.1,
                 exif.orientation.0,
                 exif.taken_at,
                 exif.make,
                 exif.model,
                 exif.has_gps,
                 exif.has_camera_exif,
-                path.as_str()
+                p.decode_path.as_str()
             ],
         )?;
         let q = &f.quality;

@@ -157,7 +157,7 @@ fn demo(db: Option<PathBuf>, gallery: Option<PathBuf>, json: bool) -> precious_e
             .join("demo.sqlite")
     });
     let mut engine = Engine::open(&db)?;
-    let report = scan(&mut engine, &[gallery.clone()], json)?;
+    let report = scan(&mut engine, std::slice::from_ref(&gallery), json)?;
     let status = engine.status()?;
     let pick = engine.pick(&PickOptions {
         n: 12,
