@@ -38,27 +38,44 @@ pub fn sample_indices(total: usize, n: usize, seed: u64) -> Vec<usize> {
     idx
 }
 
-/// Projects rows onto their first `dims` principal components (fitted on a sample).
-pub fn pca_project(x: &Array2<f64>, dims: usize, seed: u64) -> Result<Array2<f64>> {
-    let dims = dims.min(x.ncols()).min(x.nrows().saturating_sub(1)).max(1);
-    if x.nrows() < 3 {
-        return Ok(x.clone());
+/// Projects `n` rows of width `d` onto their first `dims` principal components, fitted on a
+/// sample. Rows are produced on demand by `fill(i, out)`, so memory stays O(sample * d +
+/// n * dims) rather than O(n * d) (10,000 embeddings as f64 would be 100 MB).
+pub fn pca_reduce(
+    n: usize,
+    d: usize,
+    dims: usize,
+    seed: u64,
+    fill: impl Fn(usize, &mut [f64]),
+) -> Result<Array2<f64>> {
+    let rows = |idx: &[usize]| {
+        let mut m = Array2::zeros((idx.len(), d));
+        for (r, &i) in idx.iter().enumerate() {
+            fill(
+                i,
+                m.row_mut(r)
+                    .as_slice_mut()
+                    .expect("rows of a new array are contiguous"),
+            );
+        }
+        m
+    };
+    if n < 3 {
+        return Ok(rows(&(0..n).collect::<Vec<_>>()));
     }
-    let sample = x.select(Axis(0), &sample_indices(x.nrows(), FIT_SAMPLE, seed));
+    let dims = dims.min(d).min(n - 1).max(1);
+    let sample = rows(&sample_indices(n, FIT_SAMPLE, seed));
     let pca = Pca::params(dims)
         .fit(&DatasetBase::from(sample))
         .map_err(|e| Error::Invalid(format!("PCA: {e}")))?;
-    Ok(pca.predict(x))
-}
-
-/// Scales each row to unit length, so Euclidean K-means follows cosine similarity.
-pub fn normalize_rows(x: &mut Array2<f64>) {
-    for mut row in x.axis_iter_mut(Axis(0)) {
-        let n = row.dot(&row).sqrt();
-        if n > 0.0 {
-            row /= n;
-        }
+    let mut out = Array2::zeros((n, dims));
+    for start in (0..n).step_by(1024) {
+        let idx: Vec<usize> = (start..(start + 1024).min(n)).collect();
+        let proj: Array2<f64> = pca.predict(&rows(&idx));
+        out.slice_mut(ndarray::s![start..start + idx.len(), ..])
+            .assign(&proj);
     }
+    Ok(out)
 }
 
 #[derive(Clone, Debug)]

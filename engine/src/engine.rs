@@ -251,6 +251,15 @@ impl Engine {
         pick::pick(self.store.conn(), opts)
     }
 
+    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+        self.store.conn()
+    }
+
+    /// Every indexed photo's vector in a feature space (for learning and benchmarks).
+    pub fn photo_vectors(&self, space: crate::Space) -> Result<Vec<crate::store::PhotoVector>> {
+        crate::store::photo_vectors(self.store.conn(), space)
+    }
+
     /// Records the user's label; relabeling replaces it and the history keeps every change.
     pub fn set_label(&mut self, id: i64, label: Label, split: Split) -> Result<()> {
         let now = now_secs();

@@ -6,6 +6,7 @@
 //! [`metadata`]) and extracts [`features`] -> [`store`] keeps them -> [`pick`] / [`cluster`]
 //! choose what to label.
 
+pub mod bench;
 pub mod cluster;
 pub mod decode;
 mod engine;

@@ -2,29 +2,18 @@
 //! cover what the gallery holds. Near-duplicates count once, labeled photos (and their
 //! near-duplicates) never come back, and the same seed gives the same queue.
 
-use ndarray::Array2;
 use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cluster::{self, KScore};
 use crate::features::phash;
-use crate::store::{decode_f16, decode_f32};
+pub use crate::features::Space;
+use crate::store::{photo_vectors, PhotoVector};
 use crate::Result;
 
 /// Dimensions kept by PCA before K-means (embeddings) and stored for HOG.
 pub const PCA_DIMS: usize = 64;
 const MAX_K: usize = 30;
-
-/// The feature space clustered to pick photos.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Space {
-    /// Backbone embeddings (cosine geometry, PCA to 64-d): what the photo shows.
-    #[default]
-    Embedding,
-    /// HOG projected by the gallery's PCA: layout and edges (the seed project's choice).
-    HogPca,
-}
 
 #[derive(Clone, Debug)]
 pub struct PickOptions {
@@ -66,47 +55,6 @@ pub struct Pick {
     pub photos: Vec<PickedPhoto>,
 }
 
-struct Candidate {
-    id: i64,
-    path: String,
-    phash: u64,
-    sharpness: f64,
-    labeled: bool,
-    vector: Vec<f32>,
-}
-
-fn load(conn: &Connection, space: Space) -> Result<Vec<Candidate>> {
-    let sql = match space {
-        Space::Embedding => {
-            "SELECT p.id, p.display_path, f.phash, f.sharpness, l.photo_id IS NOT NULL, f.embedding
-             FROM photos p JOIN features f ON f.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
-             WHERE p.state = 'indexed' ORDER BY p.id"
-        }
-        Space::HogPca => {
-            "SELECT p.id, p.display_path, f.phash, f.sharpness, l.photo_id IS NOT NULL, h.vector
-             FROM photos p JOIN features f ON f.photo_id = p.id JOIN hog_pca h ON h.photo_id = p.id
-             LEFT JOIN labels l ON l.photo_id = p.id
-             WHERE p.state = 'indexed' ORDER BY p.id"
-        }
-    };
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| {
-        let blob: Vec<u8> = r.get(5)?;
-        Ok(Candidate {
-            id: r.get(0)?,
-            path: r.get(1)?,
-            phash: r.get::<_, i64>(2)? as u64,
-            sharpness: r.get(3)?,
-            labeled: r.get(4)?,
-            vector: match space {
-                Space::Embedding => decode_f16(&blob),
-                Space::HogPca => decode_f32(&blob),
-            },
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// Groups of near-duplicates (perceptual hashes within [`phash::NEAR_DUPLICATE_BITS`]),
 /// as a representative index per item (union-find; O(n^2) on 64-bit words, ~50 ms at 10k).
 pub fn near_duplicate_groups(hashes: &[u64]) -> Vec<usize> {
@@ -132,7 +80,7 @@ pub fn near_duplicate_groups(hashes: &[u64]) -> Vec<usize> {
 }
 
 pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
-    let all = load(conn, opts.space)?;
+    let all = photo_vectors(conn, opts.space)?;
     // Fold near-duplicates: a group is skipped if any member is labeled, else represented by
     // its sharpest member.
     let group = near_duplicate_groups(&all.iter().map(|c| c.phash).collect::<Vec<_>>());
@@ -147,7 +95,7 @@ pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
             *e = i;
         }
     }
-    let reps: Vec<&Candidate> = best
+    let reps: Vec<&PhotoVector> = best
         .iter()
         .filter(|(g, _)| !labeled_groups.contains(g))
         .map(|(_, &i)| &all[i])
@@ -167,11 +115,19 @@ pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
         return Ok(out);
     }
     let dim = reps[0].vector.len();
-    let mut x = Array2::from_shape_fn((reps.len(), dim), |(i, j)| reps[i].vector[j] as f64);
-    if opts.space == Space::Embedding {
-        cluster::normalize_rows(&mut x);
-        x = cluster::pca_project(&x, PCA_DIMS, opts.seed)?;
-    }
+    let normalize = opts.space == Space::Embedding;
+    let x = cluster::pca_reduce(reps.len(), dim, PCA_DIMS, opts.seed, |i, out| {
+        let v = &reps[i].vector;
+        // Unit length first, so Euclidean K-means follows cosine similarity.
+        let norm = if normalize {
+            v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12)
+        } else {
+            1.0
+        };
+        for (o, a) in out.iter_mut().zip(v) {
+            *o = (*a / norm) as f64;
+        }
+    })?;
     let photo = |i: usize, cluster: usize, cluster_size: usize| PickedPhoto {
         id: reps[i].id,
         path: reps[i].path.clone(),
@@ -255,9 +211,11 @@ pub fn refresh_hog_pca(store: &mut crate::store::Store, seed: u64) -> Result<usi
     let tx = store.transaction()?;
     tx.execute("DELETE FROM hog_pca", [])?;
     if rows.len() >= 3 {
-        let dim = rows[0].1.len();
-        let x = Array2::from_shape_fn((rows.len(), dim), |(i, j)| rows[i].1[j] as f64 / 255.0);
-        let proj = cluster::pca_project(&x, PCA_DIMS, seed)?;
+        let proj = cluster::pca_reduce(rows.len(), rows[0].1.len(), PCA_DIMS, seed, |i, out| {
+            for (o, v) in out.iter_mut().zip(&rows[i].1) {
+                *o = *v as f64 / 255.0;
+            }
+        })?;
         let mut ins = tx.prepare("INSERT INTO hog_pca (photo_id, vector) VALUES (?1, ?2)")?;
         for (i, (id, _)) in rows.iter().enumerate() {
             let v: Vec<f32> = proj.row(i).iter().map(|v| *v as f32).collect();

@@ -12,6 +12,17 @@ use serde::Serialize;
 pub use backbone::{Backbone, EMBEDDING_DIM};
 pub use quality::Quality;
 
+/// The feature space clustered to pick photos.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Space {
+    /// Backbone embeddings (cosine geometry, PCA to 64-d): what the photo shows.
+    #[default]
+    Embedding,
+    /// HOG projected by the gallery's PCA: layout and edges (the seed project's choice).
+    HogPca,
+}
+
 /// Bump when any feature changes meaning, so stored rows are recomputed on the next scan.
 pub const FEATURE_VERSION: i64 = 1;
 

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 pub use blob::{decode_f16, decode_f32, decode_u8_unit, encode_f16, encode_f32, encode_u8_unit};
 
 use crate::decode::DecodePath;
-use crate::features::{Features, FEATURE_VERSION};
+use crate::features::{Features, Space, FEATURE_VERSION};
 use crate::format::Format;
 use crate::metadata::Exif;
 use crate::source::{Entry, Locator};
@@ -299,4 +299,48 @@ pub fn photo_id(conn: &Connection, locator: &Locator) -> Result<Option<i64>> {
             |r| r.get(0),
         )
         .optional()?)
+}
+
+/// One indexed photo's vector in a feature space, with what picking and learning need.
+#[derive(Clone, Debug)]
+pub struct PhotoVector {
+    pub id: i64,
+    pub path: String,
+    pub phash: u64,
+    pub sharpness: f64,
+    pub labeled: bool,
+    pub vector: Vec<f32>,
+}
+
+/// Every indexed photo's vector in `space`, by id.
+pub fn photo_vectors(conn: &Connection, space: Space) -> Result<Vec<PhotoVector>> {
+    let sql = match space {
+        Space::Embedding => {
+            "SELECT p.id, p.display_path, f.phash, f.sharpness, l.photo_id IS NOT NULL, f.embedding
+             FROM photos p JOIN features f ON f.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
+             WHERE p.state = 'indexed' ORDER BY p.id"
+        }
+        Space::HogPca => {
+            "SELECT p.id, p.display_path, f.phash, f.sharpness, l.photo_id IS NOT NULL, h.vector
+             FROM photos p JOIN features f ON f.photo_id = p.id JOIN hog_pca h ON h.photo_id = p.id
+             LEFT JOIN labels l ON l.photo_id = p.id
+             WHERE p.state = 'indexed' ORDER BY p.id"
+        }
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| {
+        let blob: Vec<u8> = r.get(5)?;
+        Ok(PhotoVector {
+            id: r.get(0)?,
+            path: r.get(1)?,
+            phash: r.get::<_, i64>(2)? as u64,
+            sharpness: r.get(3)?,
+            labeled: r.get(4)?,
+            vector: match space {
+                Space::Embedding => decode_f16(&blob),
+                Space::HogPca => decode_f32(&blob),
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -48,11 +48,30 @@ enum Command {
     },
     /// Everything known about one photo
     Show { id: i64 },
+    /// Measure the engine's choices on a labelled data set (class = parent folder name)
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Index the built-in demo gallery into a fresh database and show what it would ask you
     Demo {
         /// Gallery to use instead of the built-in one
         #[arg(long, value_name = "DIR")]
         gallery: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Which labeling queue is most informative: K-means on embeddings, on HOG-PCA, or random
+    Pick {
+        /// Folders to index first (incrementally) into --db
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "10,20,40")]
+        budgets: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
     },
 }
 
@@ -137,6 +156,29 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             Ok(())
         }
         Command::Demo { gallery } => demo(cli.db, gallery, cli.json),
+        Command::Bench {
+            what:
+                BenchCommand::Pick {
+                    dirs,
+                    budgets,
+                    seeds,
+                },
+        } => {
+            let mut engine = Engine::open(&db)?;
+            let report = scan(&mut engine, &dirs, cli.json)?;
+            let rows = precious_engine::bench::bench_pick(&engine, &budgets, seeds)?;
+            if cli.json {
+                return print_json(&rows);
+            }
+            println!(
+                "{} photos indexed ({} newly); classes = parent folder names; {} seeds\n",
+                engine.status()?.photos.indexed,
+                report.indexed,
+                seeds
+            );
+            print!("{}", precious_engine::bench::pick_table(&rows));
+            Ok(())
+        }
     }
 }
 
