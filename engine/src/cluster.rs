@@ -4,7 +4,8 @@
 
 use linfa::prelude::*;
 use linfa_clustering::KMeans;
-use linfa_reduction::Pca;
+use linfa_linalg::lobpcg::TruncatedSvd;
+use linfa_linalg::Order;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
@@ -64,16 +65,22 @@ pub fn pca_reduce(
         return Ok(rows(&(0..n).collect::<Vec<_>>()));
     }
     let dims = dims.min(d).min(n - 1).max(1);
-    let sample = rows(&sample_indices(n, FIT_SAMPLE, seed));
-    let pca = Pca::params(dims)
-        .fit(&DatasetBase::from(sample))
-        .map_err(|e| Error::Invalid(format!("PCA: {e}")))?;
-    let mut out = Array2::zeros((n, dims));
+    let mut sample = rows(&sample_indices(n, FIT_SAMPLE, seed));
+    let mean = sample.mean_axis(Axis(0)).expect("the sample has rows");
+    sample -= &mean;
+    // Truncated SVD of the centred sample (LOBPCG, seeded): its right singular vectors are the
+    // principal axes. On rank-deficient data it may return fewer than asked for.
+    let svd =
+        TruncatedSvd::new_with_rng(sample, Order::Largest, Xoshiro256Plus::seed_from_u64(seed))
+            .decompose(dims)
+            .map_err(|e| Error::Invalid(format!("PCA: {e}")))?;
+    let (_, _, axes) = svd.values_vectors();
+    let mut out = Array2::zeros((n, axes.nrows()));
     for start in (0..n).step_by(1024) {
         let idx: Vec<usize> = (start..(start + 1024).min(n)).collect();
-        let proj: Array2<f64> = pca.predict(&rows(&idx));
+        let chunk = rows(&idx) - &mean;
         out.slice_mut(ndarray::s![start..start + idx.len(), ..])
-            .assign(&proj);
+            .assign(&chunk.dot(&axes.t()));
     }
     Ok(out)
 }
@@ -298,6 +305,30 @@ mod tests {
         let b = kmeans(&x, 3, 42).unwrap();
         assert_eq!(a.labels, b.labels);
         assert_eq!(a.centroids, b.centroids);
+    }
+
+    #[test]
+    fn pca_handles_rank_deficient_data_and_keeps_structure() {
+        // 59 points on a 2-D plane inside 40-D (the demo gallery once made the solver return
+        // fewer axes than asked for).
+        let x = pca_reduce(59, 40, 58, 3, |i, out| {
+            let (a, b) = ((i % 7) as f64, (i / 7) as f64);
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = a * (j as f64).sin() + b * (j as f64).cos();
+            }
+        })
+        .unwrap();
+        assert_eq!(x.nrows(), 59);
+        assert!(x.ncols() >= 2 && x.ncols() <= 58);
+        // Distances are preserved (the data lies in the kept subspace).
+        let d = |m: &Array2<f64>, i: usize, j: usize| dist(m.row(i), m.row(j));
+        let orig = |i: usize| {
+            Array1::from_shape_fn(40, |j| {
+                ((i % 7) as f64) * (j as f64).sin() + ((i / 7) as f64) * (j as f64).cos()
+            })
+        };
+        let (o0, o1) = (orig(0), orig(20));
+        assert!((d(&x, 0, 20) - dist(o0.view(), o1.view())).abs() < 1e-6);
     }
 
     #[test]
