@@ -4,8 +4,8 @@
 
 use linfa::prelude::*;
 use linfa_clustering::KMeans;
-use linfa_linalg::lobpcg::TruncatedSvd;
-use linfa_linalg::Order;
+use linfa_linalg::eigh::Eigh;
+use linfa_linalg::qr::QRInto;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
@@ -68,13 +68,7 @@ pub fn pca_reduce(
     let mut sample = rows(&sample_indices(n, FIT_SAMPLE, seed));
     let mean = sample.mean_axis(Axis(0)).expect("the sample has rows");
     sample -= &mean;
-    // Truncated SVD of the centred sample (LOBPCG, seeded): its right singular vectors are the
-    // principal axes. On rank-deficient data it may return fewer than asked for.
-    let svd =
-        TruncatedSvd::new_with_rng(sample, Order::Largest, Xoshiro256Plus::seed_from_u64(seed))
-            .decompose(dims)
-            .map_err(|e| Error::Invalid(format!("PCA: {e}")))?;
-    let (_, _, axes) = svd.values_vectors();
+    let axes = principal_axes(&sample, dims, seed)?;
     let mut out = Array2::zeros((n, axes.nrows()));
     for start in (0..n).step_by(1024) {
         let idx: Vec<usize> = (start..(start + 1024).min(n)).collect();
@@ -83,6 +77,56 @@ pub fn pca_reduce(
             .assign(&chunk.dot(&axes.t()));
     }
     Ok(out)
+}
+
+/// The first `k` principal axes (rows, unit length, largest variance first) of centred data,
+/// by randomized SVD with subspace iteration (Halko et al. 2011): a few matrix products with
+/// the data, one thin QR per step and an eigendecomposition of a small (k+10)^2 matrix. Unlike
+/// LOBPCG it does not break down on rank-deficient data; axes with no variance are dropped.
+fn principal_axes(x: &Array2<f64>, k: usize, seed: u64) -> Result<Array2<f64>> {
+    let (m, d) = x.dim();
+    let l = (k + 10).min(m).min(d);
+    let mut state = seed ^ 0xD1B5_4A32_D192_ED03;
+    let omega = Array2::from_shape_fn((d, l), |_| {
+        // xorshift64*: uniform in [-1, 1); any full-rank random test matrix works.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    });
+    let orthonormal = |y: Array2<f64>| -> Result<Array2<f64>> {
+        Ok(y.qr_into()
+            .map_err(|e| Error::Invalid(format!("PCA: {e}")))?
+            .generate_q())
+    };
+    let mut q = orthonormal(x.dot(&omega))?;
+    for _ in 0..3 {
+        let z = orthonormal(x.t().dot(&q))?;
+        q = orthonormal(x.dot(&z))?;
+    }
+    let b = q.t().dot(x); // l x d, same row space as x
+    let gram = b.dot(&b.t());
+    if gram.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Invalid("PCA: non-finite values in the data".into()));
+    }
+    let (vals, vecs) = gram
+        .eigh()
+        .map_err(|e| Error::Invalid(format!("PCA: {e}")))?;
+    let mut order: Vec<usize> = (0..vals.len()).collect();
+    order.sort_by(|&i, &j| vals[j].total_cmp(&vals[i]));
+    let top = vals.iter().cloned().fold(0.0, f64::max);
+    let keep: Vec<usize> = order
+        .into_iter()
+        .filter(|&i| vals[i] > top * 1e-12 && vals[i] > 0.0)
+        .take(k)
+        .collect();
+    let mut axes = Array2::zeros((keep.len().max(1), d));
+    for (r, &i) in keep.iter().enumerate() {
+        // Right singular vector: B^T u / sigma.
+        let v = b.t().dot(&vecs.column(i)) / vals[i].sqrt();
+        axes.row_mut(r).assign(&v);
+    }
+    Ok(axes)
 }
 
 #[derive(Clone, Debug)]
