@@ -383,6 +383,15 @@ fn is_eof(msg: &str) -> bool {
         || m.contains("no more bytes")
 }
 
+/// Decoders report a cut-off file in many wordings; anything else is corruption.
+fn from_message(msg: String) -> FailReason {
+    if is_eof(&msg) {
+        FailReason::Truncated
+    } else {
+        FailReason::Corrupt(msg)
+    }
+}
+
 fn jpeg_reason(e: jpeg_decoder::Error) -> FailReason {
     match e {
         jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -391,14 +400,7 @@ fn jpeg_reason(e: jpeg_decoder::Error) -> FailReason {
         jpeg_decoder::Error::Unsupported(f) => {
             FailReason::Corrupt(format!("unsupported JPEG feature: {f:?}"))
         }
-        other => {
-            let msg = other.to_string();
-            if is_eof(&msg) {
-                FailReason::Truncated
-            } else {
-                FailReason::Corrupt(msg)
-            }
-        }
+        other => from_message(other.to_string()),
     }
 }
 
@@ -413,14 +415,7 @@ fn image_reason(e: image::ImageError) -> FailReason {
         image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             FailReason::Truncated
         }
-        other => {
-            let msg = other.to_string();
-            if is_eof(&msg) {
-                FailReason::Truncated
-            } else {
-                FailReason::Corrupt(msg)
-            }
-        }
+        other => from_message(other.to_string()),
     }
 }
 

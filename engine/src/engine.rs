@@ -1,6 +1,7 @@
 //! [`Engine`]: the public face of the library. Every front end (CLI, app) goes through it and
 //! gets plain data back (ids, counts, reasons), never database handles or pixels.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension};
@@ -90,7 +91,7 @@ pub struct Status {
     pub db_path: String,
     pub db_bytes: u64,
     /// Indexed photos by how their working image was decoded.
-    pub decode_paths: std::collections::BTreeMap<String, u64>,
+    pub decode_paths: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -126,6 +127,18 @@ pub struct PhotoDetails {
     pub split: Option<Split>,
     pub thumbnail: Option<String>,
     pub features: Option<FeatureSummary>,
+}
+
+/// Runs a `SELECT key, COUNT(*) ... GROUP BY key` query into a map.
+fn count_by(conn: &rusqlite::Connection, sql: &str) -> Result<BTreeMap<String, u64>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+            r.get::<_, i64>(1)? as u64,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 impl Engine {
@@ -185,19 +198,14 @@ impl Engine {
 
     pub fn status(&self) -> Result<Status> {
         let conn = self.store.conn();
-        let mut photos = PhotoCounts::default();
-        let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM photos GROUP BY state")?;
-        for row in stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })? {
-            let (state, n) = row?;
-            match state.as_str() {
-                "indexed" => photos.indexed = n,
-                "failed" => photos.failed = n,
-                "unsupported" => photos.unsupported = n,
-                _ => photos.gone = n,
-            }
-        }
+        let states = count_by(conn, "SELECT state, COUNT(*) FROM photos GROUP BY state")?;
+        let n = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
+        let photos = PhotoCounts {
+            indexed: n(&states, "indexed"),
+            failed: n(&states, "failed"),
+            unsupported: n(&states, "unsupported"),
+            gone: n(&states, "gone"),
+        };
         let mut stmt = conn.prepare(
             "SELECT id, display_path, state, reason FROM photos WHERE state IN ('failed','unsupported') ORDER BY display_path",
         )?;
@@ -211,29 +219,16 @@ impl Engine {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let mut labels = LabelCounts::default();
-        let mut stmt = conn.prepare("SELECT label, COUNT(*) FROM labels GROUP BY label")?;
-        for row in stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })? {
-            let (l, n) = row?;
-            match l.as_str() {
-                "keep" => labels.keep = n,
-                "delete" => labels.delete = n,
-                _ => labels.skip = n,
-            }
-        }
-        let mut stmt = conn.prepare(
+        let l = count_by(conn, "SELECT label, COUNT(*) FROM labels GROUP BY label")?;
+        let labels = LabelCounts {
+            keep: n(&l, "keep"),
+            delete: n(&l, "delete"),
+            skip: n(&l, "skip"),
+        };
+        let decode_paths = count_by(
+            conn,
             "SELECT decode_path, COUNT(*) FROM photos WHERE state = 'indexed' GROUP BY decode_path",
         )?;
-        let decode_paths = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                    r.get::<_, i64>(1)? as u64,
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
         let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
         let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
         Ok(Status {
