@@ -71,12 +71,13 @@ fn scan(engine: &mut Engine, dir: &Path) -> precious_engine::ScanReport {
         .unwrap()
 }
 
+/// The id of the photo present at `path` (gone rows keep showing where they were).
 fn id_of(engine: &Engine, path: &Path) -> i64 {
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let status_ids: Vec<i64> = (1..1000).collect();
     for id in status_ids {
         match engine.photo(id) {
-            Ok(d) if Path::new(&d.path) == path => return id,
+            Ok(d) if Path::new(&d.path) == path && d.state != "gone" => return id,
             Ok(_) => {}
             Err(_) => break,
         }
@@ -322,4 +323,52 @@ fn cancelling_keeps_what_was_done_and_marks_nothing_gone() {
     assert_eq!(r.gone, 0);
     let r = scan(&mut engine, &dir);
     assert_eq!(r.indexed + r.unchanged, 6, "the next scan finishes the job");
+}
+
+#[test]
+fn a_reused_path_never_inherits_a_gone_photos_row_or_label() {
+    let (tmp, dir) = gallery(4);
+    let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
+    scan(&mut engine, &dir);
+    let files: Vec<PathBuf> = {
+        let mut v: Vec<_> = std::fs::read_dir(dir.join("Camera"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let (a, b, c) = (&files[0], &files[1], &files[2]);
+    let (ida, idb) = (id_of(&engine, a), id_of(&engine, b));
+    engine.set_label(ida, Label::Delete, Split::Train).unwrap();
+
+    // `a` disappears (e.g. trashed); later `b` is renamed to `a`'s name.
+    std::fs::remove_file(a).unwrap();
+    scan(&mut engine, &dir);
+    std::fs::rename(b, a).unwrap();
+    let r = scan(&mut engine, &dir);
+    assert_eq!(r.moved, 1, "{r:?}");
+    assert_eq!(id_of(&engine, a), idb, "the moved photo keeps its own row");
+    let old = engine.photo(ida).unwrap();
+    assert_eq!(
+        (old.state.as_str(), old.label),
+        ("gone", Some(Label::Delete)),
+        "the gone photo keeps its label"
+    );
+    assert_eq!(engine.photo(idb).unwrap().label, None);
+
+    // New, different content at a gone photo's path is a new photo, without the old label.
+    let idc = id_of(&engine, c);
+    engine.set_label(idc, Label::Delete, Split::Train).unwrap();
+    let img = image::open(c).unwrap().to_rgb8();
+    std::fs::remove_file(c).unwrap();
+    scan(&mut engine, &dir);
+    std::fs::write(c, encode_jpeg(&image::imageops::rotate180(&img), 85)).unwrap();
+    let r = scan(&mut engine, &dir);
+    assert_eq!(r.indexed, 1, "{r:?}");
+    let new_id = id_of(&engine, c);
+    assert_ne!(new_id, idc);
+    assert_eq!(engine.photo(new_id).unwrap().label, None);
+    assert_eq!(engine.photo(idc).unwrap().label, Some(Label::Delete));
+    assert_eq!(engine.photo(idc).unwrap().state, "gone");
 }

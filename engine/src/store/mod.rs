@@ -159,6 +159,13 @@ impl ScanWriter<'_> {
         state: &str,
         reason: Option<&str>,
     ) -> Result<i64> {
+        // A gone photo's path now holding other content is a new photo: the old row (its
+        // labels, its trash journal) must not be handed to it.
+        self.displace(
+            &entry.locator,
+            "state = 'gone' AND content_hash IS NOT ?2",
+            hash.map(|h| h.to_vec()),
+        )?;
         let id = self.tx.query_row(
             "INSERT INTO photos (locator, display_path, size, mtime_ns, content_hash, state, reason,
                                  first_seen, last_changed)
@@ -242,12 +249,38 @@ impl ScanWriter<'_> {
     /// The same bytes as stored photo `from` appeared at `entry`: if `from` is gone this is a
     /// move (the row, its id and its labels follow the file); else an exact duplicate whose
     /// metadata and features are copied instead of recomputed. Returns the id and whether it moved.
+    /// Moves the row holding `locator` (if it matches `condition`, where `?2` is `arg`) out of
+    /// the way as a gone photo: rows are never deleted, since labels and the trash journal point
+    /// at them. The NUL byte cannot occur in a real path, so the parked locator is unique.
+    fn displace(
+        &self,
+        locator: &Locator,
+        condition: &str,
+        arg: impl rusqlite::ToSql,
+    ) -> Result<()> {
+        let id: Option<i64> = self
+            .tx
+            .query_row(
+                &format!("SELECT id FROM photos WHERE locator = ?1 AND {condition}"),
+                params![locator.0, arg],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = id {
+            let mut parked = locator.0.clone();
+            parked.push(0);
+            parked.extend(id.to_string().as_bytes());
+            self.tx.execute(
+                "UPDATE photos SET locator = ?2, state = 'gone', gone_at = COALESCE(gone_at, ?3) WHERE id = ?1",
+                params![id, parked, self.now],
+            )?;
+        }
+        Ok(())
+    }
+
     pub fn same_content(&self, entry: &Entry, from: i64, moved: bool) -> Result<i64> {
         if moved {
-            self.tx.execute(
-                "DELETE FROM photos WHERE locator = ?1 AND id != ?2",
-                params![entry.locator.0, from],
-            )?;
+            self.displace(&entry.locator, "id != ?2", from)?;
             self.tx.execute(
                 "UPDATE photos SET locator = ?2, display_path = ?3, size = ?4, mtime_ns = ?5,
                     state = 'indexed', reason = NULL, gone_at = NULL, last_changed = ?6 WHERE id = ?1",
