@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use crate::features::quality::Quality;
-use crate::pick::{self, Pick, PickOptions};
+use crate::pick::{self, Pick, PickOptions, PickedPhoto};
 use crate::scan::{self, ScanOptions, ScanProgress, ScanReport};
 use crate::source::{FsSource, GallerySource};
 use crate::store::{decode_f16, now_secs, Store};
@@ -20,8 +20,8 @@ pub const APP_ID: &str = "org.precious.app";
 const DB_FILE: &str = "precious.sqlite";
 
 pub struct Engine {
-    store: Store,
-    thumbs: Thumbs,
+    pub(crate) store: Store,
+    pub(crate) thumbs: Thumbs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -127,6 +127,22 @@ pub struct PhotoDetails {
     pub split: Option<Split>,
     pub thumbnail: Option<String>,
     pub features: Option<FeatureSummary>,
+}
+
+pub(crate) fn parse_label(s: &str) -> Label {
+    match s {
+        "keep" => Label::Keep,
+        "delete" => Label::Delete,
+        _ => Label::Skip,
+    }
+}
+
+pub(crate) fn parse_split(s: &str) -> Split {
+    if s == "test" {
+        Split::Test
+    } else {
+        Split::Train
+    }
 }
 
 /// Runs a `SELECT key, COUNT(*) ... GROUP BY key` query into a map.
@@ -279,6 +295,51 @@ impl Engine {
         Ok(())
     }
 
+    /// Undoes the last label change of a photo: its previous label comes back, or none.
+    /// Returns the label now in force.
+    pub fn undo_label(&mut self, id: i64) -> Result<Option<(Label, Split)>> {
+        let now = now_secs();
+        let tx = self.store.transaction()?;
+        let mut stmt = tx.prepare(
+            "SELECT label, split FROM label_history WHERE photo_id = ?1 ORDER BY id DESC LIMIT 2",
+        )?;
+        let recent: Vec<(Option<String>, Option<String>)> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        let previous = recent
+            .get(1)
+            .and_then(|(l, s)| Some((parse_label(l.as_deref()?), parse_split(s.as_deref()?))));
+        match previous {
+            Some((label, split)) => tx.execute(
+                "INSERT OR REPLACE INTO labels (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, label.as_str(), split.as_str(), now],
+            )?,
+            None => tx.execute("DELETE FROM labels WHERE photo_id = ?1", [id])?,
+        };
+        tx.execute(
+            "INSERT INTO label_history (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, previous.map(|p| p.0.as_str()), previous.map(|p| p.1.as_str()), now],
+        )?;
+        tx.commit()?;
+        Ok(previous)
+    }
+
+    /// The next photos to ask about: for `train`, the K-means queue (see [`Engine::pick`]); for
+    /// `test`, a seeded random sample of unlabeled photos, so that evaluation is unbiased.
+    pub fn label_queue(&self, split: Split, n: usize, seed: u64) -> Result<Vec<PickedPhoto>> {
+        match split {
+            Split::Train => Ok(self
+                .pick(&PickOptions {
+                    n,
+                    seed,
+                    ..PickOptions::default()
+                })?
+                .photos),
+            Split::Test => pick::random_unlabeled(self.store.conn(), n, seed),
+        }
+    }
+
     /// Everything known about one photo.
     pub fn photo(&self, id: i64) -> Result<PhotoDetails> {
         let conn = self.store.conn();
@@ -310,12 +371,8 @@ impl Engine {
                         has_gps: r.get(13)?,
                         has_camera_exif: r.get(14)?,
                         decode_path: r.get(15)?,
-                        label: label.map(|l| match l.as_str() {
-                            "keep" => Label::Keep,
-                            "delete" => Label::Delete,
-                            _ => Label::Skip,
-                        }),
-                        split: split.map(|s| if s == "test" { Split::Test } else { Split::Train }),
+                        label: label.as_deref().map(parse_label),
+                        split: split.as_deref().map(parse_split),
                         thumbnail: None,
                         features: None,
                     })

@@ -6,6 +6,7 @@
 //! [`metadata`]) and extracts [`features`] -> [`store`] keeps them -> [`pick`] / [`cluster`]
 //! choose what to label.
 
+pub mod act;
 pub mod bench;
 pub mod cluster;
 pub mod decode;
@@ -13,6 +14,7 @@ mod engine;
 pub mod error;
 pub mod features;
 pub mod format;
+pub mod learn;
 pub mod metadata;
 pub mod pick;
 pub mod scan;
@@ -20,6 +22,10 @@ pub mod source;
 pub mod store;
 pub mod thumbs;
 
+pub use act::{
+    ActReport, ActStatus, ActionKind, PhotoOutcome, RecoveryReport, RestoreReport, Settled,
+    TrashReport, TrashedPhoto,
+};
 pub use engine::{
     Engine, FeatureSummary, FileError, Label, LabelCounts, PhotoCounts, PhotoDetails, Split,
     Status, APP_ID,

@@ -198,6 +198,29 @@ pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
     Ok(out)
 }
 
+/// A seeded random sample of unlabeled indexed photos (for held-out test labels).
+pub fn random_unlabeled(conn: &Connection, n: usize, seed: u64) -> Result<Vec<PickedPhoto>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, p.display_path FROM photos p LEFT JOIN labels l ON l.photo_id = p.id
+         WHERE p.state = 'indexed' AND l.photo_id IS NULL ORDER BY p.id",
+    )?;
+    let all: Vec<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut picked: Vec<PickedPhoto> = cluster::sample_indices(all.len(), n, seed)
+        .into_iter()
+        .map(|i| PickedPhoto {
+            id: all[i].0,
+            path: all[i].1.clone(),
+            cluster: 0,
+            cluster_size: all.len(),
+        })
+        .collect();
+    // sample_indices returns sorted indices: shuffle the asking order deterministically too.
+    picked.sort_by_key(|p| (p.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed);
+    Ok(picked)
+}
+
 /// Recomputes the gallery's HOG-PCA projection (derived state) after the index changed.
 pub fn refresh_hog_pca(store: &mut crate::store::Store, seed: u64) -> Result<usize> {
     let rows: Vec<(i64, Vec<u8>)> = {

@@ -93,3 +93,21 @@ fn known_photos_get_their_imagenet_class() {
         );
     }
 }
+
+#[test]
+fn model_files_match_their_checksums() {
+    use sha2::{Digest, Sha256};
+    let sums = std::fs::read_to_string(models_dir().join("SHA256SUMS")).unwrap();
+    let mut checked = 0;
+    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+        let (hash, name) = line.split_once("  ").expect("sha256sum format");
+        let bytes = std::fs::read(models_dir().join(name.trim())).unwrap();
+        let got: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(got, hash, "{name}");
+        checked += 1;
+    }
+    assert!(sums.contains("efficientnet_lite0_features.onnx") && checked >= 2);
+}

@@ -60,6 +60,35 @@ fn scan_status_pick_show_json() {
     assert_eq!(show["state"], "indexed");
     assert_eq!(show["features"]["embedding_dim"], 1280);
 
+    let first = pick[0]["id"].as_i64().unwrap();
+    let second = pick[1]["id"].as_i64().unwrap();
+    let labeled = precious(
+        &db,
+        &[
+            "label",
+            "--keep",
+            &first.to_string(),
+            "--delete",
+            &second.to_string(),
+        ],
+    );
+    assert_eq!(labeled["split"], "train");
+    assert_eq!(labeled["labeled"].as_array().unwrap().len(), 2);
+    let status = precious(&db, &["status"]);
+    assert_eq!(
+        (
+            status["labels"]["keep"].as_u64(),
+            status["labels"]["delete"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let next = precious(&db, &["pick", "5"]);
+    assert!(next
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["id"] != first && p["id"] != second));
+
     let rescan = precious(&db, &["scan", gallery.to_str().unwrap()]);
     assert_eq!(rescan["indexed"], 0);
     assert_eq!(rescan["unchanged"], scan["listed"]);

@@ -65,4 +65,36 @@ pub const MIGRATIONS: &[&str] = &[
         labeled_at      INTEGER NOT NULL
     );
     "#,
+    // 2: the journal of moves to the OS trash and back (`crate::act`).
+    //
+    // Trashed-ness lives here only; `photos.state` keeps its four values. A trashed photo's
+    // file has left its folder, so the next scan marks it `gone` (true, and its labels stay);
+    // a restore puts the bytes back and the next scan finds the same row by content hash.
+    // Widening the `photos.state` CHECK would mean rebuilding `photos` and every table that
+    // references it, for a fact the journal already holds: a photo is in the trash while it
+    // has a `trash` row in state `done` (restoring it turns that row `undone`).
+    //
+    // Every action is committed as `planned` before the file is touched and settled (`done`
+    // or `failed`) after, so a crash leaves `planned` rows that `Engine::recover` reconciles
+    // with what is on disk. What was acted on (locator, size, mtime, hash) is copied here so
+    // the journal stays true whatever later scans do to the photo row.
+    r#"
+    CREATE TABLE actions (
+        id              INTEGER PRIMARY KEY,
+        batch           INTEGER NOT NULL,       -- one trash or restore request
+        photo_id        INTEGER NOT NULL REFERENCES photos(id),
+        kind            TEXT NOT NULL CHECK (kind IN ('trash','restore')),
+        state           TEXT NOT NULL CHECK (state IN ('planned','done','failed','undone')),
+        original        BLOB NOT NULL,          -- the locator the file was (or goes back) at
+        size            INTEGER NOT NULL,
+        mtime_ns        INTEGER NOT NULL,
+        content_hash    BLOB NOT NULL,          -- blake3 of the bytes checked before acting
+        trashed_as      BLOB,                   -- the OS trash item's id (Linux: its .trashinfo path)
+        reason          TEXT,                   -- why failed, or a note on how it settled
+        created_at      INTEGER NOT NULL,       -- unix seconds
+        finished_at     INTEGER
+    );
+    CREATE INDEX actions_photo ON actions(photo_id);
+    CREATE INDEX actions_state ON actions(state);
+    "#,
 ];

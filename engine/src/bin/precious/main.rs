@@ -5,9 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use precious_engine::{Engine, Pick, PickOptions, ScanOptions, ScanReport, Space, Status};
+use precious_engine::{
+    Engine, Label, Pick, PickOptions, ScanOptions, ScanReport, Space, Split, Status,
+};
 use serde::Serialize;
 
+mod act;
+mod label;
 mod progress;
 
 #[derive(Parser)]
@@ -48,6 +52,40 @@ enum Command {
     },
     /// Everything known about one photo
     Show { id: i64 },
+    /// Label photos: interactively (left = delete, right = keep, down = skip, u = undo), or by id
+    Label {
+        #[arg(long, num_args = 1.., value_name = "ID")]
+        keep: Vec<i64>,
+        #[arg(long, num_args = 1.., value_name = "ID")]
+        delete: Vec<i64>,
+        #[arg(long, num_args = 1.., value_name = "ID")]
+        skip: Vec<i64>,
+        /// Held-out labels for evaluation (asked about in random order) instead of training labels
+        #[arg(long)]
+        test: bool,
+        /// How many photos to ask about interactively
+        #[arg(short, default_value_t = 45)]
+        n: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Move photos to the OS trash, each only if unchanged since it was indexed
+    Trash {
+        #[arg(
+            value_name = "ID",
+            required_unless_present = "list",
+            conflicts_with = "list"
+        )]
+        ids: Vec<i64>,
+        /// List the photos precious moved to the trash and has not restored
+        #[arg(long)]
+        list: bool,
+    },
+    /// Put trashed photos back where they were (no ID: undo the latest trash command)
+    Restore {
+        #[arg(value_name = "ID")]
+        ids: Vec<i64>,
+    },
     /// Measure the engine's choices on a labelled data set (class = parent folder name)
     Bench {
         #[command(subcommand)]
@@ -153,6 +191,50 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             // The JSON form is already readable; indent it for people without the braces.
             let v = serde_json::to_value(&d).unwrap_or_default();
             print_value(&v, 0);
+            Ok(())
+        }
+        Command::Trash { ids, list } => act::trash(&db, &ids, list, cli.json),
+        Command::Restore { ids } => act::restore(&db, &ids, cli.json),
+        Command::Label {
+            keep,
+            delete,
+            skip,
+            test,
+            n,
+            seed,
+        } => {
+            let mut engine = Engine::open(&db)?;
+            let split = if test { Split::Test } else { Split::Train };
+            let session = if keep.is_empty() && delete.is_empty() && skip.is_empty() {
+                label::interactive(&mut engine, split, n, seed)?
+            } else {
+                label::label_ids(
+                    &mut engine,
+                    split,
+                    &[
+                        (Label::Keep, &keep),
+                        (Label::Delete, &delete),
+                        (Label::Skip, &skip),
+                    ],
+                )?
+            };
+            if cli.json {
+                return print_json(&session);
+            }
+            let count = |l: Label| session.labeled.iter().filter(|x| x.label == l).count();
+            let l = engine.status()?.labels;
+            println!(
+                "Labeled {} photos ({}): {} delete, {} keep, {} skip{}. All labels: {} keep, {} delete, {} skip.",
+                session.labeled.len(),
+                split.as_str(),
+                count(Label::Delete),
+                count(Label::Keep),
+                count(Label::Skip),
+                if session.undone > 0 { format!(", {} undone", session.undone) } else { String::new() },
+                l.keep,
+                l.delete,
+                l.skip
+            );
             Ok(())
         }
         Command::Demo { gallery } => demo(cli.db, gallery, cli.json),

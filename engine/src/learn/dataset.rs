@@ -1,0 +1,213 @@
+//! The head's input: one row per indexed photo, assembled from the store.
+//!
+//! Row = [L2-normalised embedding (1280) | HOG-PCA (<= 64) | quality (5) | metadata signals].
+//! Metadata signals are what tells junk from keepers beyond content: camera EXIF present,
+//! screenshot-like shape, PNG, messenger/download/screenshot folder names, how many
+//! near-duplicates a photo has, bytes per pixel (heavy re-compression). Non-embedding columns
+//! are standardised with the gallery's own mean and spread, kept with the model.
+
+use std::collections::HashMap;
+
+use ndarray::{Array1, Array2};
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::features::phash;
+use crate::pick::near_duplicate_groups;
+use crate::store::{decode_f16, decode_f32};
+use crate::{Label, Result, Split};
+
+/// Folder-name tokens that mark where junk accumulates (matched case-insensitively anywhere in
+/// the path).
+pub const FOLDER_TOKENS: &[&str] = &[
+    "screenshot",
+    "whatsapp",
+    "download",
+    "telegram",
+    "messenger",
+    "scan",
+];
+
+/// Names of the non-embedding columns, in order (for explanations and the model record).
+pub fn signal_names(hog_dims: usize) -> Vec<String> {
+    let mut v: Vec<String> = (0..hog_dims).map(|i| format!("hog_pca_{i}")).collect();
+    v.extend(
+        [
+            "sharpness_log",
+            "brightness",
+            "dark_share",
+            "bright_share",
+            "colorfulness",
+        ]
+        .map(String::from),
+    );
+    v.extend(
+        [
+            "camera_exif",
+            "has_date",
+            "png",
+            "tall_aspect",
+            "near_duplicates_log",
+            "bytes_per_pixel_log",
+        ]
+        .map(String::from),
+    );
+    v.extend(FOLDER_TOKENS.iter().map(|t| format!("folder_{t}")));
+    v
+}
+
+pub struct Dataset {
+    pub ids: Vec<i64>,
+    /// Raw (unstandardised) rows.
+    pub x: Array2<f32>,
+    /// Columns before this index are the embedding (left as is); the rest are signals.
+    pub embedding_dims: usize,
+    pub labels: Vec<Option<(Label, Split)>>,
+    pub near_duplicates: Vec<usize>,
+}
+
+struct Row {
+    id: i64,
+    path: String,
+    format: Option<String>,
+    width: Option<f64>,
+    height: Option<f64>,
+    bytes: f64,
+    camera: bool,
+    has_date: bool,
+    embedding: Vec<f32>,
+    hog: Option<Vec<f32>>,
+    quality: [f32; 5],
+    phash: u64,
+    label: Option<(Label, Split)>,
+}
+
+pub fn load(conn: &Connection) -> Result<Dataset> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, p.display_path, p.format, p.width, p.height, p.size, p.has_camera_exif,
+                p.taken_at IS NOT NULL, f.embedding, h.vector, f.sharpness, f.brightness,
+                f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split
+         FROM photos p JOIN features f ON f.photo_id = p.id
+         LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
+         WHERE p.state = 'indexed' ORDER BY p.id",
+    )?;
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| {
+            let label: Option<String> = r.get(16)?;
+            let split: Option<String> = r.get(17)?;
+            Ok(Row {
+                id: r.get(0)?,
+                path: r.get(1)?,
+                format: r.get(2)?,
+                width: r.get(3)?,
+                height: r.get(4)?,
+                bytes: r.get::<_, i64>(5)? as f64,
+                camera: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                has_date: r.get(7)?,
+                embedding: decode_f16(&r.get::<_, Vec<u8>>(8)?),
+                hog: r.get::<_, Option<Vec<u8>>>(9)?.map(|b| decode_f32(&b)),
+                quality: [r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?],
+                phash: r.get::<_, i64>(15)? as u64,
+                label: match (label.as_deref(), split.as_deref()) {
+                    (Some(l), Some(s)) => {
+                        Some((crate::engine::parse_label(l), crate::engine::parse_split(s)))
+                    }
+                    _ => None,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+
+    let groups = near_duplicate_groups(&rows.iter().map(|r| r.phash).collect::<Vec<_>>());
+    let mut group_size: HashMap<usize, usize> = HashMap::new();
+    for g in &groups {
+        *group_size.entry(*g).or_default() += 1;
+    }
+    let near_duplicates: Vec<usize> = groups.iter().map(|g| group_size[g] - 1).collect();
+
+    let emb_dims = rows.first().map_or(0, |r| r.embedding.len());
+    let hog_dims = rows
+        .iter()
+        .filter_map(|r| r.hog.as_ref())
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0);
+    let width = emb_dims + signal_names(hog_dims).len();
+    let mut x = Array2::zeros((rows.len(), width));
+    for (i, r) in rows.iter().enumerate() {
+        let mut v: Vec<f32> = Vec::with_capacity(width);
+        let norm = r
+            .embedding
+            .iter()
+            .map(|a| a * a)
+            .sum::<f32>()
+            .sqrt()
+            .max(1e-12);
+        v.extend(r.embedding.iter().map(|a| a / norm));
+        let mut hog = r.hog.clone().unwrap_or_default();
+        hog.resize(hog_dims, 0.0);
+        v.extend(hog);
+        let [sharp, bright, dark, blown, colour] = r.quality;
+        v.extend([(1.0 + sharp.max(0.0)).ln(), bright, dark, blown, colour]);
+        let (w, h) = (
+            r.width.unwrap_or(1.0).max(1.0),
+            r.height.unwrap_or(1.0).max(1.0),
+        );
+        let lower = r.path.to_lowercase();
+        v.extend([
+            r.camera as u8 as f32,
+            r.has_date as u8 as f32,
+            (r.format.as_deref() == Some("png")) as u8 as f32,
+            (w.max(h) / w.min(h) >= 1.9) as u8 as f32,
+            (1.0 + near_duplicates[i] as f32).ln(),
+            (r.bytes / (w * h)).max(1e-6).ln() as f32,
+        ]);
+        v.extend(FOLDER_TOKENS.iter().map(|t| lower.contains(t) as u8 as f32));
+        x.row_mut(i).assign(&Array1::from(v));
+    }
+    Ok(Dataset {
+        ids: rows.iter().map(|r| r.id).collect(),
+        x,
+        embedding_dims: emb_dims,
+        labels: rows.iter().map(|r| r.label).collect(),
+        near_duplicates,
+    })
+}
+
+/// Column means and spreads of the signal columns (embedding columns get mean 0, scale 1).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Standardizer {
+    pub mean: Vec<f32>,
+    pub scale: Vec<f32>,
+}
+
+impl Standardizer {
+    pub fn fit(x: &Array2<f32>, embedding_dims: usize) -> Standardizer {
+        let (n, d) = x.dim();
+        let mut mean = vec![0.0; d];
+        let mut scale = vec![1.0; d];
+        for j in embedding_dims..d {
+            let col = x.column(j);
+            let m = col.sum() / n.max(1) as f32;
+            let var = col.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n.max(1) as f32;
+            mean[j] = m;
+            scale[j] = if var > 1e-12 { var.sqrt() } else { 1.0 };
+        }
+        Standardizer { mean, scale }
+    }
+
+    pub fn apply(&self, x: &Array2<f32>) -> Array2<f32> {
+        let mut out = x.clone();
+        for mut row in out.rows_mut() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (*v - self.mean[j]) / self.scale[j];
+            }
+        }
+        out
+    }
+}
+
+/// A photo's near-duplicate count, exposed for reasons ("near-duplicate of a better shot").
+pub fn is_near_duplicate(a: u64, b: u64) -> bool {
+    phash::distance(a, b) <= phash::NEAR_DUPLICATE_BITS
+}
