@@ -8,7 +8,7 @@
 //! deleted from the store.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,7 @@ pub struct ScanReport {
     /// Previously present photos no longer listed.
     pub gone: usize,
     pub decode_paths: DecodePathCounts,
+    pub stage_seconds: StageSeconds,
     pub cancelled: bool,
     pub elapsed_s: f64,
 }
@@ -115,10 +116,68 @@ struct Worker<'a> {
     thumbs: &'a Thumbs,
     /// Content hash -> photo whose features can be reused.
     by_hash: &'a HashMap<[u8; 32], i64>,
+    stages: &'a StageClocks,
+}
+
+/// Time spent per stage, summed over worker threads (nanoseconds).
+#[derive(Default)]
+struct StageClocks {
+    read: AtomicU64,
+    hash: AtomicU64,
+    decode: AtomicU64,
+    embed: AtomicU64,
+    describe: AtomicU64,
+    thumbnail: AtomicU64,
+    db_write: AtomicU64,
+}
+
+struct Clock(Instant);
+
+impl Clock {
+    /// Adds the time since the last lap to `stage`.
+    fn lap(&mut self, stage: &AtomicU64) {
+        let now = Instant::now();
+        stage.fetch_add((now - self.0).as_nanos() as u64, Ordering::Relaxed);
+        self.0 = now;
+    }
+}
+
+impl StageClocks {
+    fn clock(&self) -> Clock {
+        Clock(Instant::now())
+    }
+
+    fn seconds(&self) -> StageSeconds {
+        let s = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
+        StageSeconds {
+            read: s(&self.read),
+            hash: s(&self.hash),
+            decode: s(&self.decode),
+            embed: s(&self.embed),
+            hog_quality_phash: s(&self.describe),
+            thumbnail: s(&self.thumbnail),
+            db_write: s(&self.db_write),
+        }
+    }
+}
+
+/// Seconds spent per stage, summed over the worker threads (so they can exceed wall time).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StageSeconds {
+    pub read: f64,
+    pub hash: f64,
+    /// EXIF, format sniffing and the decode to the working image.
+    pub decode: f64,
+    pub embed: f64,
+    pub hog_quality_phash: f64,
+    pub thumbnail: f64,
+    /// On the writer thread, overlapping the workers.
+    pub db_write: f64,
 }
 
 impl Worker<'_> {
     fn process(&self, entry: &Entry) -> Outcome {
+        let mut clock = self.stages.clock();
         let bytes = match self.source.read(&entry.locator) {
             Ok(b) => b,
             Err(e) => {
@@ -128,7 +187,9 @@ impl Worker<'_> {
                 }
             }
         };
+        clock.lap(&self.stages.read);
         let hash: [u8; 32] = blake3::hash(&bytes).into();
+        clock.lap(&self.stages.hash);
         if let Some(&from) = self.by_hash.get(&hash) {
             return Outcome::SameAs { from };
         }
@@ -150,13 +211,18 @@ impl Worker<'_> {
             Err(reason) => return failed(reason),
         };
         drop(bytes);
-        let features = match features::extract(&decoded.image, self.backbone) {
-            Ok(f) => f,
+        clock.lap(&self.stages.decode);
+        let embedding = match self.backbone.embed(&decoded.image) {
+            Ok(e) => e,
             Err(e) => return failed(FailReason::Corrupt(e.to_string())),
         };
+        clock.lap(&self.stages.embed);
+        let features = features::with_embedding(&decoded.image, embedding);
+        clock.lap(&self.stages.describe);
         if let Err(e) = self.thumbs.write(&hash, &decoded.image) {
             return failed(FailReason::Io(format!("cannot write the thumbnail: {e}")));
         }
+        clock.lap(&self.stages.thumbnail);
         Outcome::Indexed(Box::new(IndexedPhoto {
             hash,
             format,
@@ -272,12 +338,14 @@ pub fn scan(
         }
         tx.commit()?;
     }
+    let stages = StageClocks::default();
     if let Some(backbone) = backbone {
         let worker = Worker {
             source,
             backbone,
             thumbs,
             by_hash: &by_hash,
+            stages: &stages,
         };
         let (send, recv) = mpsc::sync_channel::<(usize, Outcome)>(BATCH * 2);
         std::thread::scope(|s| -> Result<()> {
@@ -303,6 +371,7 @@ pub fn scan(
                 if batch.len() >= BATCH
                     || (!batch.is_empty() && (closed || last.elapsed() >= BATCH_MAX_WAIT))
                 {
+                    let mut clock = stages.clock();
                     write_batch(
                         store,
                         now,
@@ -312,6 +381,7 @@ pub fn scan(
                         &mut report,
                         &mut prog,
                     )?;
+                    clock.lap(&stages.db_write);
                     prog.elapsed_s = started.elapsed().as_secs_f64();
                     progress(&prog);
                     last = Instant::now();
@@ -336,6 +406,7 @@ pub fn scan(
         }
         tx.commit()?;
     }
+    report.stage_seconds = stages.seconds();
     report.elapsed_s = started.elapsed().as_secs_f64();
     prog.phase = Phase::Done;
     prog.elapsed_s = report.elapsed_s;

@@ -40,11 +40,16 @@ pub struct Features {
 }
 
 pub fn extract(working: &RgbImage, backbone: &Backbone) -> crate::Result<Features> {
+    Ok(with_embedding(working, backbone.embed(working)?))
+}
+
+/// Everything but the embedding (cheap: HOG, quality, perceptual hash), around a given one.
+pub fn with_embedding(working: &RgbImage, embedding: Vec<f32>) -> Features {
     let gray = image::DynamicImage::ImageRgb8(working.clone()).into_luma8();
-    Ok(Features {
-        embedding: backbone.embed(working)?,
+    Features {
+        embedding,
         hog: hog::hog(&gray),
         quality: quality::measure(working, &gray),
         phash: phash::phash(&gray),
-    })
+    }
 }

@@ -129,6 +129,13 @@ impl From<SpaceArg> for Space {
 }
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when the reader goes away (`precious status | head`): end
+    // quietly on SIGPIPE instead of panicking on a failed print.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of a signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -324,6 +331,11 @@ fn print_scan(r: &ScanReport, status: &Status) {
         println!(
             "Decode paths: {} EXIF thumbnail, {} DCT-scaled JPEG, {} full decode",
             d.exif_thumbnail, d.dct_scaled, d.full
+        );
+        let t = &r.stage_seconds;
+        println!(
+            "Time per stage (summed over threads): read {:.1} s, hash {:.1} s, decode {:.1} s, embed {:.1} s, HOG/quality/hash {:.1} s, thumbnail {:.1} s, database {:.1} s",
+            t.read, t.hash, t.decode, t.embed, t.hog_quality_phash, t.thumbnail, t.db_write
         );
     }
     print_status(status);
