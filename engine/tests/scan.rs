@@ -38,30 +38,7 @@ impl GallerySource for Counting {
 fn gallery(n: usize) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("gallery");
-    std::fs::create_dir_all(dir.join("Camera")).unwrap();
-    let mut photos: Vec<PathBuf> = std::fs::read_dir(demo_gallery().join("DCIM/Camera"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
-        .collect();
-    photos.sort();
-    let mut copied = 0;
-    for p in photos {
-        // Only photos that index (the demo also holds a deliberately truncated one).
-        if precious_engine::decode::load(
-            &std::fs::read(&p).unwrap(),
-            Some("jpg"),
-            precious_engine::decode::Strategy::Fastest,
-        )
-        .is_ok()
-        {
-            std::fs::copy(&p, dir.join("Camera").join(p.file_name().unwrap())).unwrap();
-            copied += 1;
-        }
-        if copied == n {
-            break;
-        }
-    }
+    copy_demo_photos(n, &dir.join("Camera"));
     (tmp, dir)
 }
 
@@ -112,14 +89,7 @@ fn rescan_moves_removals_and_labels() {
         (6, 0, 0)
     );
 
-    let files: Vec<PathBuf> = {
-        let mut v: Vec<_> = std::fs::read_dir(dir.join("Camera"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        v.sort();
-        v
-    };
+    let files = sorted_files(&dir.join("Camera"));
     let (a, b, c) = (&files[0], &files[1], &files[2]);
     let (ida, idb) = (id_of(&engine, a), id_of(&engine, b));
     engine.set_label(ida, Label::Delete, Split::Train).unwrap();
@@ -330,14 +300,7 @@ fn a_reused_path_never_inherits_a_gone_photos_row_or_label() {
     let (tmp, dir) = gallery(4);
     let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
     scan(&mut engine, &dir);
-    let files: Vec<PathBuf> = {
-        let mut v: Vec<_> = std::fs::read_dir(dir.join("Camera"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        v.sort();
-        v
-    };
+    let files = sorted_files(&dir.join("Camera"));
     let (a, b, c) = (&files[0], &files[1], &files[2]);
     let (ida, idb) = (id_of(&engine, a), id_of(&engine, b));
     engine.set_label(ida, Label::Delete, Split::Train).unwrap();

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use common::demo_gallery;
+use common::copy_demo_photos;
 use precious_engine::{ActStatus, Engine, Label, ScanOptions, Space, Split};
 
 fn setup() -> &'static Path {
@@ -44,22 +44,7 @@ impl Gallery {
     fn new(n: usize) -> Gallery {
         let tmp = tempfile::tempdir_in(setup()).unwrap();
         let dir = tmp.path().canonicalize().unwrap().join("gallery");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut photos: Vec<PathBuf> = std::fs::read_dir(demo_gallery().join("DCIM/Camera"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
-            .collect();
-        photos.sort();
-        // Only photos that index (the demo also holds a deliberately truncated one).
-        let decodes = |p: &PathBuf| {
-            let bytes = std::fs::read(p).unwrap();
-            let fastest = precious_engine::decode::Strategy::Fastest;
-            precious_engine::decode::load(&bytes, Some("jpg"), fastest).is_ok()
-        };
-        for p in photos.iter().filter(|p| decodes(p)).take(n) {
-            std::fs::copy(p, dir.join(p.file_name().unwrap())).unwrap();
-        }
+        copy_demo_photos(n, &dir);
         let db = tmp.path().join("db/precious.sqlite");
         Gallery { _tmp: tmp, dir, db }
     }

@@ -25,6 +25,39 @@ pub fn demo_gallery() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/gallery"))
 }
 
+/// Files in `dir` (not recursive), sorted by name.
+pub fn sorted_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The first `n` demo camera photos that index (the demo also holds a deliberately truncated
+/// one), copied into `into`.
+pub fn copy_demo_photos(n: usize, into: &std::path::Path) {
+    std::fs::create_dir_all(into).unwrap();
+    let decodes = |p: &PathBuf| {
+        let bytes = std::fs::read(p).unwrap();
+        precious_engine::decode::load(
+            &bytes,
+            Some("jpg"),
+            precious_engine::decode::Strategy::Fastest,
+        )
+        .is_ok()
+    };
+    let photos = sorted_files(&demo_gallery().join("DCIM/Camera"));
+    let jpegs = photos
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"));
+    for p in jpegs.filter(|p| decodes(p)).take(n) {
+        std::fs::copy(p, into.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
 pub fn models_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
 }
