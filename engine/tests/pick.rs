@@ -85,3 +85,20 @@ fn hog_pca_space_works_too() {
     assert_eq!(p.photos.len(), 10);
     assert_eq!(p.space, Space::HogPca);
 }
+
+#[test]
+fn the_same_gallery_gives_the_same_queue_in_any_database() {
+    // Photo ids follow the order in which parallel workers finish, which varies run to run.
+    let queue = || {
+        let (_tmp, engine) = demo_engine();
+        let p = engine
+            .pick(&PickOptions {
+                n: 8,
+                seed: 3,
+                space: Space::Embedding,
+            })
+            .unwrap();
+        p.photos.into_iter().map(|x| x.path).collect::<Vec<_>>()
+    };
+    assert_eq!(queue(), queue());
+}

@@ -345,19 +345,21 @@ pub struct PhotoVector {
     pub vector: Vec<f32>,
 }
 
-/// Every indexed photo's vector in `space`, by id.
+/// Every indexed photo's vector in `space`, ordered by content hash: ids depend on the order
+/// in which a scan happened to finish files, content does not, so picks made from this order
+/// are the same for the same gallery in any database.
 pub fn photo_vectors(conn: &Connection, space: Space) -> Result<Vec<PhotoVector>> {
     let sql = match space {
         Space::Embedding => {
             "SELECT p.id, p.display_path, f.phash, f.sharpness, l.photo_id IS NOT NULL, f.embedding
              FROM photos p JOIN features f ON f.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
-             WHERE p.state = 'indexed' ORDER BY p.id"
+             WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id"
         }
         Space::HogPca => {
             "SELECT p.id, p.display_path, f.phash, f.sharpness, l.photo_id IS NOT NULL, h.vector
              FROM photos p JOIN features f ON f.photo_id = p.id JOIN hog_pca h ON h.photo_id = p.id
              LEFT JOIN labels l ON l.photo_id = p.id
-             WHERE p.state = 'indexed' ORDER BY p.id"
+             WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id"
         }
     };
     let mut stmt = conn.prepare(sql)?;
