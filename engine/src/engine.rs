@@ -145,6 +145,11 @@ pub(crate) fn parse_split(s: &str) -> Split {
     }
 }
 
+/// A stored (label, split) pair, as read from nullable columns.
+pub(crate) fn parse_labeled(label: Option<&str>, split: Option<&str>) -> Option<(Label, Split)> {
+    Some((parse_label(label?), parse_split(split?)))
+}
+
 /// Runs a `SELECT key, COUNT(*) ... GROUP BY key` query into a map.
 fn count_by(conn: &rusqlite::Connection, sql: &str) -> Result<BTreeMap<String, u64>> {
     let mut stmt = conn.prepare(sql)?;
@@ -373,7 +378,12 @@ impl Engine {
                         decode_path: r.get(15)?,
                         label: label.as_deref().map(parse_label),
                         split: split.as_deref().map(parse_split),
-                        thumbnail: None,
+                        thumbnail: hash
+                            .as_deref()
+                            .and_then(|h| <[u8; 32]>::try_from(h).ok())
+                            .map(|h| self.thumbs.path(&h))
+                            .filter(|p| p.exists())
+                            .map(|p| p.display().to_string()),
                         features: None,
                     })
                 },
@@ -426,18 +436,6 @@ impl Engine {
                 phash: format!("{phash:016x}"),
                 near_duplicates,
             });
-        }
-        if let Some(h) =
-            conn.query_row("SELECT content_hash FROM photos WHERE id = ?1", [id], |r| {
-                r.get::<_, Option<Vec<u8>>>(0)
-            })?
-        {
-            if let Ok(h) = <[u8; 32]>::try_from(h.as_slice()) {
-                let p = self.thumbs.path(&h);
-                if p.exists() {
-                    d.thumbnail = Some(p.display().to_string());
-                }
-            }
         }
         Ok(d)
     }

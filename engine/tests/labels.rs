@@ -3,15 +3,11 @@
 mod common;
 
 use common::*;
-use precious_engine::{Engine, Label, ScanOptions, Split};
+use precious_engine::{Label, Split};
 
 #[test]
 fn relabel_undo_and_queues() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
-    engine
-        .scan_folders(&[demo_gallery()], &ScanOptions::default(), &mut |_| {})
-        .unwrap();
+    let (_tmp, mut engine) = demo_engine();
     let id = engine.label_queue(Split::Train, 1, 0).unwrap()[0].id;
 
     engine.set_label(id, Label::Keep, Split::Train).unwrap();
@@ -52,11 +48,7 @@ fn relabel_undo_and_queues() {
 
 #[test]
 fn a_first_label_undone_leaves_no_label() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
-    engine
-        .scan_folders(&[demo_gallery()], &ScanOptions::default(), &mut |_| {})
-        .unwrap();
+    let (_tmp, mut engine) = demo_engine();
     let id = engine.label_queue(Split::Test, 1, 0).unwrap()[0].id;
     engine.set_label(id, Label::Skip, Split::Test).unwrap();
     assert_eq!(engine.undo_label(id).unwrap(), None);

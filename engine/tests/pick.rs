@@ -5,16 +5,7 @@ mod common;
 
 use common::*;
 use precious_engine::features::phash;
-use precious_engine::{Engine, Label, PickOptions, ScanOptions, Space, Split};
-
-fn demo_engine() -> (tempfile::TempDir, Engine) {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
-    engine
-        .scan_folders(&[demo_gallery()], &ScanOptions::default(), &mut |_| {})
-        .unwrap();
-    (tmp, engine)
-}
+use precious_engine::{Engine, Label, PickOptions, Space, Split};
 
 fn phash_of(engine: &Engine, id: i64) -> u64 {
     u64::from_str_radix(&engine.photo(id).unwrap().features.unwrap().phash, 16).unwrap()

@@ -108,12 +108,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 hog: r.get::<_, Option<Vec<u8>>>(9)?.map(|b| decode_f32(&b)),
                 quality: [r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?],
                 phash: r.get::<_, i64>(15)? as u64,
-                label: match (label.as_deref(), split.as_deref()) {
-                    (Some(l), Some(s)) => {
-                        Some((crate::engine::parse_label(l), crate::engine::parse_split(s)))
-                    }
-                    _ => None,
-                },
+                label: crate::engine::parse_labeled(label.as_deref(), split.as_deref()),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -58,6 +58,17 @@ pub fn copy_demo_photos(n: usize, into: &std::path::Path) {
     }
 }
 
+/// An engine over a fresh database in a temporary folder, with the demo gallery scanned.
+pub fn demo_engine() -> (tempfile::TempDir, precious_engine::Engine) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut engine = precious_engine::Engine::open(&tmp.path().join("p.sqlite")).unwrap();
+    let scan = precious_engine::ScanOptions::default();
+    engine
+        .scan_folders(&[demo_gallery()], &scan, &mut |_| {})
+        .unwrap();
+    (tmp, engine)
+}
+
 pub fn models_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
 }
