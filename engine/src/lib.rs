@@ -16,11 +16,13 @@ pub mod features;
 pub mod format;
 pub mod learn;
 pub mod metadata;
+mod model;
 pub mod pick;
 pub mod scan;
 pub mod source;
 pub mod store;
 pub mod thumbs;
+pub mod views;
 
 pub use act::{
     ActReport, ActStatus, ActionKind, PhotoOutcome, RecoveryReport, RestoreReport, Settled,
@@ -31,6 +33,8 @@ pub use engine::{
     Status, APP_ID,
 };
 pub use error::{Error, Result};
+pub use learn::train::{Method, TrainConfig};
+pub use model::{Evaluation, Refresh, Suggestions, TrainOptions, TrainReport};
 pub use pick::{Pick, PickOptions, PickedPhoto, Space};
 pub use scan::{ScanOptions, ScanProgress, ScanReport};
 pub use source::{Entry, FsSource, GallerySource, Listed, Locator};

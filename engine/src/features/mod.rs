@@ -1,6 +1,7 @@
 //! Per-photo features, all computed from the working image (see [`crate::decode`]).
 //! Learning code sees only these vectors and numbers, never pixels or paths.
 
+pub mod augment;
 pub mod backbone;
 pub mod hog;
 pub mod phash;

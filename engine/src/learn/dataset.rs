@@ -64,6 +64,32 @@ pub struct Dataset {
     pub embedding_dims: usize,
     pub labels: Vec<Option<(Label, Split)>>,
     pub near_duplicates: Vec<usize>,
+    /// Near-duplicate group of each row (the index of a representative row).
+    pub groups: Vec<usize>,
+    /// Shown, never learnt from beyond the folder tokens.
+    pub paths: Vec<String>,
+    pub bytes: Vec<u64>,
+    /// sharpness, brightness, dark share, bright share, colorfulness.
+    pub quality: Vec<[f32; 5]>,
+    /// PNG at a screen-like tall aspect, or in a screenshot folder.
+    pub screenshot_like: Vec<bool>,
+}
+
+impl Dataset {
+    /// Row `i` with its embedding replaced by `embedding` (an augmented view of the photo):
+    /// the view keeps the photo's other signals.
+    pub fn with_embedding(&self, i: usize, embedding: &[f32]) -> Array1<f32> {
+        let mut row = self.x.row(i).to_owned();
+        let norm = l2(embedding);
+        for (j, v) in embedding.iter().enumerate().take(self.embedding_dims) {
+            row[j] = v / norm;
+        }
+        row
+    }
+}
+
+fn l2(v: &[f32]) -> f32 {
+    v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12)
 }
 
 struct Row {
@@ -131,13 +157,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
     let mut x = Array2::zeros((rows.len(), width));
     for (i, r) in rows.iter().enumerate() {
         let mut v: Vec<f32> = Vec::with_capacity(width);
-        let norm = r
-            .embedding
-            .iter()
-            .map(|a| a * a)
-            .sum::<f32>()
-            .sqrt()
-            .max(1e-12);
+        let norm = l2(&r.embedding);
         v.extend(r.embedding.iter().map(|a| a / norm));
         let mut hog = r.hog.clone().unwrap_or_default();
         hog.resize(hog_dims, 0.0);
@@ -160,8 +180,22 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         v.extend(FOLDER_TOKENS.iter().map(|t| lower.contains(t) as u8 as f32));
         x.row_mut(i).assign(&Array1::from(v));
     }
+    let screenshot_like = rows
+        .iter()
+        .map(|r| {
+            let (w, h) = (r.width.unwrap_or(1.0), r.height.unwrap_or(1.0));
+            let tall = w.max(h) / w.min(h).max(1.0) >= 1.9;
+            (r.format.as_deref() == Some("png") && tall)
+                || r.path.to_lowercase().contains("screenshot")
+        })
+        .collect();
     Ok(Dataset {
         ids: rows.iter().map(|r| r.id).collect(),
+        groups,
+        paths: rows.iter().map(|r| r.path.clone()).collect(),
+        bytes: rows.iter().map(|r| r.bytes as u64).collect(),
+        quality: rows.iter().map(|r| r.quality).collect(),
+        screenshot_like,
         x,
         embedding_dims: emb_dims,
         labels: rows.iter().map(|r| r.label).collect(),

@@ -160,6 +160,12 @@ impl Head {
         }
     }
 
+    /// The dense layers in order as (weights `[inputs, outputs]`, bias), a ReLU between each.
+    pub fn layers(&self) -> Vec<(ArrayView2<'_, f32>, ndarray::ArrayView1<'_, f32>)> {
+        let layers = self.hidden.iter().chain([&self.out]);
+        layers.map(|d| (d.w.view(), d.b.view())).collect()
+    }
+
     pub fn p_delete(&self, x: ArrayView2<f32>) -> Array1<f32> {
         self.predict(x).column(1).to_owned()
     }

@@ -5,4 +5,9 @@
 //! (issue "Learn what this user deletes").
 
 pub mod dataset;
+pub mod export;
 pub mod head;
+pub mod metrics;
+pub mod record;
+pub mod suggest;
+pub mod train;

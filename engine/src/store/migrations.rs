@@ -97,4 +97,27 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX actions_photo ON actions(photo_id);
     CREATE INDEX actions_state ON actions(state);
     "#,
+    // 3: learning. FixMatch's augmented views of a bounded sample of photos (embeddings of
+    // weak and strong augmentations, cached because each costs a backbone run), and every
+    // trained model with what it was trained on, how, and how well it did.
+    r#"
+    CREATE TABLE views (
+        photo_id        INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        content_hash    BLOB NOT NULL,          -- the bytes the views were made from
+        kind            TEXT NOT NULL CHECK (kind IN ('weak','strong')),
+        idx             INTEGER NOT NULL,
+        embedding       BLOB NOT NULL,          -- f16, like features.embedding
+        PRIMARY KEY (photo_id, kind, idx)
+    );
+    CREATE TABLE models (
+        id              INTEGER PRIMARY KEY,
+        created_at      INTEGER NOT NULL,       -- unix seconds
+        format          INTEGER NOT NULL,       -- version of the `body` layout
+        method          TEXT NOT NULL,          -- 'fixmatch' or 'supervised'
+        config          TEXT NOT NULL,          -- JSON hyperparameters
+        training_set    TEXT NOT NULL,          -- JSON: labeled photo ids per class, views used
+        metrics         TEXT NOT NULL,          -- JSON: cross-validation and test metrics
+        body            TEXT NOT NULL           -- JSON: head weights, standardiser, threshold
+    );
+    "#,
 ];

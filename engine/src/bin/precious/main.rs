@@ -5,13 +5,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use precious_engine::learn::head::HeadConfig;
 use precious_engine::{
-    Engine, Label, Pick, PickOptions, ScanOptions, ScanReport, Space, Split, Status,
+    Engine, Label, Method, Pick, PickOptions, ScanOptions, ScanReport, Space, Split, Status,
+    TrainConfig, TrainOptions,
 };
 use serde::Serialize;
 
 mod act;
+mod demo;
 mod label;
+mod model;
 mod progress;
 
 #[derive(Parser)]
@@ -86,12 +90,48 @@ enum Command {
         #[arg(value_name = "ID")]
         ids: Vec<i64>,
     },
+    /// Train a delete classifier on the train labels (FixMatch over augmented views by default)
+    Train {
+        /// Labels only: the same head without FixMatch's unlabeled loss
+        #[arg(long)]
+        supervised: bool,
+        /// Hidden units of the head (0 = logistic regression)
+        #[arg(long, default_value_t = TrainConfig::default().head.hidden)]
+        hidden: usize,
+        #[arg(long, default_value_t = TrainConfig::default().steps)]
+        steps: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Photos that get augmented views (each costs three backbone runs, once)
+        #[arg(long, default_value_t = TrainOptions::default().view_sample)]
+        views: usize,
+        /// Precision the suggestion cut aims at
+        #[arg(long, default_value_t = TrainOptions::default().target_precision)]
+        target_precision: f32,
+    },
+    /// Precision, recall, F1, accuracy, AUROC and the confusion matrix of the newest model
+    Eval,
+    /// Photos the newest model suggests deleting, with reasons (retrains first if labels changed)
+    Suggest {
+        /// How many to list (all with --json)
+        #[arg(short, default_value_t = 30)]
+        n: usize,
+    },
+    /// Every trained model, newest first
+    Models,
+    /// Write the newest model's head as an ONNX file
+    Export {
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+    },
     /// Measure the engine's choices on a labelled data set (class = parent folder name)
     Bench {
         #[command(subcommand)]
         what: BenchCommand,
     },
-    /// Index the built-in demo gallery into a fresh database and show what it would ask you
+    /// The whole job on the built-in demo gallery, in a fresh database: scan, pick, label (a
+    /// simulated user who deletes the junk categories of the gallery's manifest), train,
+    /// evaluate, suggest. Nothing is moved to the trash
     Demo {
         /// Gallery to use instead of the built-in one
         #[arg(long, value_name = "DIR")]
@@ -146,7 +186,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_json<T: Serialize>(v: &T) -> precious_engine::Result<()> {
+pub(crate) fn print_json<T: Serialize>(v: &T) -> precious_engine::Result<()> {
     println!(
         "{}",
         serde_json::to_string_pretty(v)
@@ -244,7 +284,75 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             );
             Ok(())
         }
-        Command::Demo { gallery } => demo(cli.db, gallery, cli.json),
+        Command::Train {
+            supervised,
+            hidden,
+            steps,
+            seed,
+            views,
+            target_precision,
+        } => {
+            let mut engine = Engine::open(&db)?;
+            let defaults = TrainConfig::default();
+            let opts = TrainOptions {
+                config: TrainConfig {
+                    method: if supervised {
+                        Method::Supervised
+                    } else {
+                        Method::FixMatch
+                    },
+                    steps,
+                    head: HeadConfig {
+                        hidden,
+                        seed,
+                        ..defaults.head.clone()
+                    },
+                    ..defaults
+                },
+                view_sample: views,
+                target_precision,
+            };
+            let report = engine.train(&opts)?;
+            if cli.json {
+                return print_json(&report);
+            }
+            model::print_train(&report);
+            Ok(())
+        }
+        Command::Eval => {
+            let e = Engine::open(&db)?.evaluate()?;
+            if cli.json {
+                return print_json(&e);
+            }
+            model::print_eval(&e);
+            Ok(())
+        }
+        Command::Suggest { n } => {
+            let s = Engine::open(&db)?.suggest()?;
+            if cli.json {
+                return print_json(&s);
+            }
+            model::print_suggestions(&s, n);
+            Ok(())
+        }
+        Command::Models => {
+            let m = Engine::open(&db)?.models()?;
+            if cli.json {
+                return print_json(&m);
+            }
+            model::print_models(&m);
+            Ok(())
+        }
+        Command::Export { path } => {
+            let bytes = Engine::open(&db)?.export_onnx()?;
+            std::fs::write(&path, &bytes)
+                .map_err(|e| precious_engine::Error::Invalid(format!("{}: {e}", path.display())))?;
+            if !cli.json {
+                println!("Wrote {} ({} bytes)", path.display(), bytes.len());
+            }
+            Ok(())
+        }
+        Command::Demo { gallery } => demo::run(cli.db, gallery, cli.json),
         Command::Bench {
             what:
                 BenchCommand::Pick {
@@ -271,55 +379,18 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
     }
 }
 
-fn scan(engine: &mut Engine, dirs: &[PathBuf], quiet: bool) -> precious_engine::Result<ScanReport> {
+pub(crate) fn scan(
+    engine: &mut Engine,
+    dirs: &[PathBuf],
+    quiet: bool,
+) -> precious_engine::Result<ScanReport> {
     let mut bar = progress::ScanBar::new(quiet);
     let report = engine.scan_folders(dirs, &ScanOptions::default(), &mut |p| bar.update(p))?;
     bar.finish();
     Ok(report)
 }
 
-fn demo(db: Option<PathBuf>, gallery: Option<PathBuf>, json: bool) -> precious_engine::Result<()> {
-    let gallery = gallery
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/gallery")));
-    // A fresh database each run unless one is given: the demo must not touch the user's own.
-    let db = db.unwrap_or_else(|| {
-        std::env::temp_dir()
-            .join(format!("precious-demo-{}", std::process::id()))
-            .join("demo.sqlite")
-    });
-    let mut engine = Engine::open(&db)?;
-    let report = scan(&mut engine, std::slice::from_ref(&gallery), json)?;
-    let status = engine.status()?;
-    let pick = engine.pick(&PickOptions {
-        n: 12,
-        ..PickOptions::default()
-    })?;
-    if json {
-        #[derive(Serialize)]
-        struct Demo<'a> {
-            gallery: String,
-            db: String,
-            scan: &'a ScanReport,
-            status: &'a Status,
-            pick: &'a Pick,
-        }
-        return print_json(&Demo {
-            gallery: gallery.display().to_string(),
-            db: db.display().to_string(),
-            scan: &report,
-            status: &status,
-            pick: &pick,
-        });
-    }
-    println!("Demo gallery: {}", gallery.display());
-    println!("Database:     {}\n", db.display());
-    print_scan(&report, &status);
-    println!();
-    print_pick(&pick);
-    Ok(())
-}
-
-fn print_scan(r: &ScanReport, status: &Status) {
+pub(crate) fn print_scan(r: &ScanReport, status: &Status) {
     let rate = r.indexed as f64 / r.elapsed_s.max(1e-9);
     println!(
         "Scanned {} files in {:.1} s: {} indexed ({:.1} photos/s), {} unchanged, {} moved, {} exact duplicates, {} failed, {} unsupported, {} gone{}",
@@ -360,7 +431,7 @@ fn print_status(s: &Status) {
     }
 }
 
-fn print_pick(p: &Pick) {
+pub(crate) fn print_pick(p: &Pick) {
     if p.photos.is_empty() {
         println!("Nothing to label: no unlabeled indexed photos.");
         return;

@@ -1,0 +1,182 @@
+//! `train`, `eval`, `suggest` and `models`: the learning commands' output for people.
+
+use precious_engine::learn::metrics::Metrics;
+use precious_engine::learn::record::{Model, Threshold};
+use precious_engine::learn::suggest::Reason;
+use precious_engine::{Evaluation, Suggestions, TrainReport};
+
+fn pct(v: Option<f32>) -> String {
+    v.map_or("n/a".into(), |v| format!("{:.1}%", 100.0 * v))
+}
+
+pub fn print_metrics(title: &str, m: &Metrics) {
+    let c = &m.confusion;
+    println!(
+        "{title}: {} photos ({} delete), cut at P(delete) >= {:.3}",
+        m.n, m.positives, m.threshold
+    );
+    println!(
+        "  precision {} (of photos suggested, share the user deletes)   recall {} (of photos the user deletes, share suggested)",
+        pct(m.precision),
+        pct(m.recall)
+    );
+    println!(
+        "  F1 {}   accuracy {}   balanced accuracy {}   AUROC {}",
+        m.f1.map_or("n/a".into(), |v| format!("{v:.3}")),
+        pct(m.accuracy),
+        pct(m.balanced_accuracy),
+        m.auroc.map_or("n/a".into(), |v| format!("{v:.3}"))
+    );
+    println!("  confusion (rows: truth; columns: prediction)");
+    println!("                  predicted delete   predicted keep");
+    println!("    user deletes  {:>16}   {:>14}", c.tp, c.fn_);
+    println!("    user keeps    {:>16}   {:>14}", c.fp, c.tn);
+}
+
+pub fn print_threshold(t: &Threshold) {
+    println!(
+        "Suggestion cut: P(delete) >= {:.3}, aiming at precision {:.0}%: {}",
+        t.value,
+        100.0 * t.target_precision,
+        t.basis
+    );
+    if let (Some(p), Some(lb), Some(r)) = (t.precision, t.precision_lower_bound, t.recall) {
+        println!(
+            "  cross-validated there: precision {} (95% lower bound {}), recall {}",
+            pct(Some(p)),
+            pct(Some(lb)),
+            pct(Some(r))
+        );
+    }
+}
+
+pub fn print_train(r: &TrainReport) {
+    let m = &r.model;
+    if let Some(v) = &r.views {
+        println!(
+            "Augmented views: {} photos in the sample, {} computed now, {} skipped ({:.1} s)",
+            v.sample, v.computed, v.skipped, v.seconds
+        );
+    }
+    println!(
+        "Model {} ({}, {} hidden units): trained on {} keep + {} delete labels and {} unlabeled photos' views in {:.1} s; loss {:.3} -> {:.3}, {:.0}% of unlabeled views confident",
+        m.id,
+        m.config.method.as_str(),
+        m.config.head.hidden,
+        m.training_set.keep.len(),
+        m.training_set.delete.len(),
+        m.training_set.view_photos,
+        m.metrics.seconds,
+        m.metrics.train.first_loss,
+        m.metrics.train.final_loss,
+        100.0 * m.metrics.train.mask_rate
+    );
+    print_model_metrics(m);
+}
+
+fn print_model_metrics(m: &Model) {
+    print_threshold(&m.body.threshold);
+    if let Some(cv) = &m.metrics.cross_validation {
+        print_metrics(
+            &format!("{}-fold cross-validation on train labels", m.metrics.folds),
+            cv,
+        );
+    }
+    if let Some(t) = &m.metrics.test {
+        print_metrics("Held-out test labels", t);
+    }
+}
+
+pub fn print_eval(e: &Evaluation) {
+    println!(
+        "Model {} ({}). \"Delete\" is the positive class. {}.",
+        e.model_id,
+        e.method.as_str(),
+        e.note
+    );
+    print_threshold(&e.threshold);
+    if let Some(t) = &e.test {
+        print_metrics("Held-out test labels", t);
+    }
+    if let Some(cv) = &e.cross_validation {
+        print_metrics(
+            &format!("{}-fold cross-validation on train labels", e.folds),
+            cv,
+        );
+    }
+}
+
+fn reason(r: &Reason) -> String {
+    match r {
+        Reason::LabeledDelete => "you labeled it delete".into(),
+        Reason::Resembles { photo, similarity } => {
+            format!("like #{photo}, which you deleted ({similarity:.2})")
+        }
+        Reason::Blurry => "blurry".into(),
+        Reason::Dark => "dark".into(),
+        Reason::Overexposed => "overexposed".into(),
+        Reason::ScreenshotLike => "screenshot-like".into(),
+        Reason::NearDuplicate { best } => format!("near-duplicate of better shot #{best}"),
+    }
+}
+
+pub fn print_suggestions(s: &Suggestions, limit: usize) {
+    if let Some(r) = &s.refreshed {
+        println!(
+            "Labels changed: model {} refreshed from model {} in {:.0} ms.",
+            s.model_id,
+            r.from_model,
+            1000.0 * r.seconds
+        );
+    }
+    print_threshold(&s.threshold);
+    println!(
+        "{} photos suggested ({:.1} MB would be freed); {} near-duplicate groups, best shot of each kept.",
+        s.photos.len(),
+        s.bytes as f64 / 1e6,
+        s.near_duplicate_groups.len()
+    );
+    for p in s.photos.iter().take(limit) {
+        let why: Vec<String> = p.reasons.iter().map(reason).collect();
+        println!(
+            "  [{:>5}] {:.2}  {:>7.1} KB  {}\n          {}",
+            p.id,
+            p.p_delete,
+            p.bytes as f64 / 1e3,
+            p.path,
+            why.join("; ")
+        );
+    }
+    if s.photos.len() > limit {
+        println!("  ... and {} more (--json for all)", s.photos.len() - limit);
+    }
+}
+
+pub fn print_models(models: &[Model]) {
+    if models.is_empty() {
+        println!("No models yet.");
+    }
+    for m in models {
+        println!(
+            "Model {} ({}; {} keep + {} delete labels{}): cut {:.3}, CV F1 {}, test F1 {}",
+            m.id,
+            m.config.method.as_str(),
+            m.training_set.keep.len(),
+            m.training_set.delete.len(),
+            m.training_set
+                .warm_start_from
+                .map_or(String::new(), |f| format!(", refreshed from {f}")),
+            m.body.threshold.value,
+            m.metrics
+                .cross_validation
+                .as_ref()
+                .and_then(|c| c.f1)
+                .map_or("n/a".into(), |v| format!("{v:.3}")),
+            m.metrics
+                .test
+                .as_ref()
+                .and_then(|c| c.f1)
+                .map_or("n/a".into(), |v| format!("{v:.3}")),
+        );
+    }
+}

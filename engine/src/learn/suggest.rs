@@ -1,0 +1,181 @@
+//! From scores to suggestions: which photos to propose for deletion, and why.
+//!
+//! Rules, in order: a photo the user labeled keep is never suggested; in a near-duplicate
+//! group the best shot (a kept one, else the sharpest well-exposed one) is never suggested;
+//! a photo the user labeled delete always is; the rest are suggested when P(delete) reaches
+//! the model's threshold. Every suggestion carries its reasons: the labeled photos it most
+//! resembles among those the user deleted, quality flags, and the better shot it duplicates.
+
+use std::collections::HashMap;
+
+use ndarray::{Array1, ArrayView2};
+use serde::Serialize;
+
+use super::dataset::Dataset;
+use crate::Label;
+
+/// Why a photo is suggested.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The user labeled it delete.
+    LabeledDelete,
+    /// A photo the user labeled delete that it resembles (cosine similarity of embeddings).
+    Resembles {
+        photo: i64,
+        similarity: f32,
+    },
+    Blurry,
+    Dark,
+    Overexposed,
+    ScreenshotLike,
+    /// A near-duplicate of `best`, the group's shot that is kept.
+    NearDuplicate {
+        best: i64,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Suggestion {
+    pub id: i64,
+    pub path: String,
+    pub p_delete: f32,
+    pub bytes: u64,
+    pub reasons: Vec<Reason>,
+}
+
+/// A near-duplicate group with its kept shot.
+#[derive(Clone, Debug, Serialize)]
+pub struct Group {
+    pub best: i64,
+    pub members: Vec<i64>,
+}
+
+pub struct Ranked {
+    pub photos: Vec<Suggestion>,
+    pub groups: Vec<Group>,
+}
+
+/// Gallery-relative quality cut-offs: blur is judged against the gallery's own sharpness
+/// spread, because the Laplacian variance depends on content as much as on focus.
+struct Flags {
+    blur_below: f32,
+}
+
+impl Flags {
+    fn new(data: &Dataset) -> Flags {
+        let mut s: Vec<f32> = data.quality.iter().map(|q| q[0]).collect();
+        s.sort_by(f32::total_cmp);
+        // The 10th percentile, and never above an absolute level that is visibly blurred.
+        let p10 = s.get(s.len() / 10).copied().unwrap_or(0.0);
+        Flags {
+            blur_below: p10.min(60.0),
+        }
+    }
+
+    fn of(&self, data: &Dataset, i: usize) -> Vec<Reason> {
+        let [sharp, bright, dark, blown, _] = data.quality[i];
+        let mut r = Vec::new();
+        if sharp < self.blur_below {
+            r.push(Reason::Blurry);
+        }
+        if bright < 40.0 || dark > 0.5 {
+            r.push(Reason::Dark);
+        }
+        if bright > 220.0 || blown > 0.4 {
+            r.push(Reason::Overexposed);
+        }
+        if data.screenshot_like[i] {
+            r.push(Reason::ScreenshotLike);
+        }
+        r
+    }
+}
+
+/// How good a shot is, to choose which near-duplicate to keep.
+fn shot_quality(q: &[f32; 5]) -> f32 {
+    (1.0 + q[0].max(0.0)).ln() - 4.0 * (q[2] + q[3])
+}
+
+/// Ranks suggestions. `p` is P(delete) per dataset row; `emb` the rows' normalised
+/// embeddings (for "resembles").
+pub fn rank(data: &Dataset, p: &Array1<f32>, emb: ArrayView2<f32>, threshold: f32) -> Ranked {
+    let label = |i: usize| data.labels[i].map(|(l, _)| l);
+    // Near-duplicate groups and their best shots.
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, g) in data.groups.iter().enumerate() {
+        members.entry(*g).or_default().push(i);
+    }
+    let mut best_of: HashMap<usize, usize> = HashMap::new();
+    let mut groups = Vec::new();
+    for (g, m) in &members {
+        if m.len() < 2 {
+            continue;
+        }
+        let best = *m
+            .iter()
+            .max_by(|&&a, &&b| {
+                let key = |i: usize| {
+                    (
+                        label(i) == Some(Label::Keep),
+                        shot_quality(&data.quality[i]),
+                    )
+                };
+                let (ka, kb) = (key(a), key(b));
+                ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(b.cmp(&a))
+            })
+            .expect("non-empty group");
+        best_of.insert(*g, best);
+        let mut ids: Vec<i64> = m.iter().map(|&i| data.ids[i]).collect();
+        ids.sort();
+        groups.push(Group {
+            best: data.ids[best],
+            members: ids,
+        });
+    }
+    groups.sort_by_key(|g| g.best);
+
+    let deleted: Vec<usize> = (0..data.ids.len())
+        .filter(|&i| label(i) == Some(Label::Delete))
+        .collect();
+    let flags = Flags::new(data);
+    let mut photos = Vec::new();
+    for i in 0..data.ids.len() {
+        let best = best_of.get(&data.groups[i]).copied();
+        let user = label(i);
+        if user == Some(Label::Keep) || best == Some(i) {
+            continue;
+        }
+        let by_user = user == Some(Label::Delete);
+        if !by_user && p[i] < threshold {
+            continue;
+        }
+        let mut reasons = Vec::new();
+        if by_user {
+            reasons.push(Reason::LabeledDelete);
+        }
+        let mut near: Vec<(f32, usize)> = deleted
+            .iter()
+            .filter(|&&j| j != i)
+            .map(|&j| (emb.row(i).dot(&emb.row(j)), j))
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0));
+        reasons.extend(near.iter().take(2).map(|&(s, j)| Reason::Resembles {
+            photo: data.ids[j],
+            similarity: s,
+        }));
+        reasons.extend(flags.of(data, i));
+        if let Some(b) = best {
+            reasons.push(Reason::NearDuplicate { best: data.ids[b] });
+        }
+        photos.push(Suggestion {
+            id: data.ids[i],
+            path: data.paths[i].clone(),
+            p_delete: if by_user { 1.0 } else { p[i] },
+            bytes: data.bytes[i],
+            reasons,
+        });
+    }
+    photos.sort_by(|a, b| b.p_delete.total_cmp(&a.p_delete).then(a.id.cmp(&b.id)));
+    Ranked { photos, groups }
+}

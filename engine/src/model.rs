@@ -1,0 +1,464 @@
+//! The user's model, as [`Engine`] methods: train, evaluate, suggest. Glue between the store,
+//! the views stage and the learner; the maths lives in [`crate::learn`].
+
+use std::time::Instant;
+
+use ndarray::{s, Array1, Array2};
+use serde::Serialize;
+
+use crate::learn::dataset::{self, Dataset, Standardizer};
+use crate::learn::head::{rows, Head};
+use crate::learn::metrics::{self, Metrics, PrPoint};
+use crate::learn::record::{self, Body, Model, ModelMetrics, Threshold, TrainingSet};
+use crate::learn::suggest::{self, Group, Suggestion};
+use crate::learn::train::{self, Method, TrainConfig, Views};
+use crate::source::FsSource;
+use crate::store::now_secs;
+use crate::views::{self, ViewsReport};
+use crate::{Engine, Error, Label, Result, Split};
+
+/// Precision the suggestions aim for by default: of 20 suggested photos, 19 should be ones the
+/// user deletes.
+pub const TARGET_PRECISION: f32 = 0.95;
+/// Where suggestions are cut when cross-validation cannot tell where the target lies.
+pub const FALLBACK_THRESHOLD: f32 = 0.9;
+/// Below this many test labels (or without both classes) evaluation falls back on
+/// cross-validation.
+pub const MIN_TEST_LABELS: usize = 10;
+/// Optimiser steps of an incremental retrain (warm start) after a new label.
+pub const REFRESH_STEPS: usize = 60;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainOptions {
+    pub config: TrainConfig,
+    /// Photos that get augmented views (FixMatch); bounds the one-off embedding cost.
+    pub view_sample: usize,
+    pub target_precision: f32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            config: TrainConfig::default(),
+            view_sample: views::DEFAULT_SAMPLE,
+            target_precision: TARGET_PRECISION,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainReport {
+    pub model: Model,
+    pub views: Option<ViewsReport>,
+}
+
+/// `precious eval`: how good the current model is, "delete" being the positive class.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evaluation {
+    pub model_id: i64,
+    pub method: Method,
+    pub positive_class: &'static str,
+    pub threshold: Threshold,
+    /// On the held-out test labels at the model's threshold, if there are enough.
+    pub test: Option<Metrics>,
+    pub test_pr_curve: Vec<PrPoint>,
+    pub test_labels: usize,
+    /// Out-of-fold estimate from the train labels (always there when the model could do CV).
+    pub cross_validation: Option<Metrics>,
+    pub folds: usize,
+    /// Which estimate to trust, in words.
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Suggestions {
+    pub model_id: i64,
+    /// Set when the labels had changed and the model was refreshed first.
+    pub refreshed: Option<Refresh>,
+    pub threshold: Threshold,
+    pub photos: Vec<Suggestion>,
+    pub bytes: u64,
+    pub near_duplicate_groups: Vec<Group>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Refresh {
+    pub from_model: i64,
+    pub seconds: f64,
+}
+
+/// The gallery's rows, standardised, with the train and test labels split out.
+struct Prepared {
+    data: Dataset,
+    x: Array2<f32>,
+    train: Vec<usize>,
+    y: Vec<usize>,
+    test: Vec<usize>,
+    y_test: Vec<usize>,
+}
+
+fn class(label: Label) -> Option<usize> {
+    match label {
+        Label::Keep => Some(0),
+        Label::Delete => Some(1),
+        Label::Skip => None,
+    }
+}
+
+fn prepare(data: Dataset, standardizer: &Standardizer) -> Prepared {
+    let x = standardizer.apply(&data.x);
+    let (mut train, mut y, mut test, mut y_test) = (vec![], vec![], vec![], vec![]);
+    for (i, l) in data.labels.iter().enumerate() {
+        if let Some((label, split)) = l {
+            if let Some(c) = class(*label) {
+                match split {
+                    Split::Train => (train.push(i), y.push(c)),
+                    Split::Test => (test.push(i), y_test.push(c)),
+                };
+            }
+        }
+    }
+    Prepared {
+        data,
+        x,
+        train,
+        y,
+        test,
+        y_test,
+    }
+}
+
+fn as_bool(y: &[usize]) -> Vec<bool> {
+    y.iter().map(|&c| c == 1).collect()
+}
+
+impl Prepared {
+    fn ids(&self, idx: &[usize], y: &[usize], c: usize) -> Vec<i64> {
+        idx.iter()
+            .zip(y)
+            .filter(|(_, &k)| k == c)
+            .map(|(&i, _)| self.data.ids[i])
+            .collect()
+    }
+
+    /// Views of unlabeled photos (test-labeled ones are left out so that nothing about the
+    /// test photos reaches training) as standardised rows.
+    fn views(
+        &self,
+        cached: &std::collections::HashMap<i64, views::PhotoViews>,
+        st: &Standardizer,
+    ) -> Option<Views> {
+        let picked: Vec<(usize, &views::PhotoViews)> = (0..self.data.ids.len())
+            .filter(|&i| self.data.labels[i].is_none_or(|(l, _)| l == Label::Skip))
+            .filter_map(|i| Some((i, cached.get(&self.data.ids[i])?)))
+            .filter(|(_, v)| !v.weak.is_empty() && !v.strong.is_empty())
+            .collect();
+        if picked.is_empty() {
+            return None;
+        }
+        let d = self.x.ncols();
+        let build = |f: &dyn Fn(&views::PhotoViews) -> &Vec<f32>| {
+            let mut m = Array2::zeros((picked.len(), d));
+            for (r, (i, v)) in picked.iter().enumerate() {
+                m.row_mut(r).assign(&self.data.with_embedding(*i, f(v)));
+            }
+            st.apply(&m)
+        };
+        let strong_n = picked
+            .iter()
+            .map(|(_, v)| v.strong.len())
+            .min()
+            .unwrap_or(0);
+        Some(Views {
+            weak: build(&|v| &v.weak[0]),
+            strong: (0..strong_n).map(|k| build(&|v| &v.strong[k])).collect(),
+        })
+    }
+}
+
+/// Chooses the cut from out-of-fold scores.
+fn choose_threshold(oof: &[f32], y: &[usize], target: f32) -> Threshold {
+    let yb = as_bool(y);
+    let n = y.len();
+    let deletes = y.iter().filter(|&&c| c == 1).count();
+    match metrics::threshold_for_precision(oof, &yb, target, 3) {
+        Some(c) => Threshold {
+            value: c.threshold,
+            target_precision: target,
+            known: true,
+            basis: format!(
+                "cross-validation on {n} train labels ({deletes} delete): the lowest cut whose \
+                 out-of-fold precision reaches {target}"
+            ),
+            precision: Some(c.precision),
+            precision_lower_bound: Some(c.precision_lower_bound),
+            recall: Some(c.recall),
+        },
+        None => Threshold {
+            value: FALLBACK_THRESHOLD,
+            target_precision: target,
+            known: false,
+            basis: format!(
+                "too few labels to know: no cut reached precision {target} with at least 3 \
+                 suggestions in cross-validation on {n} train labels ({deletes} delete); using \
+                 {FALLBACK_THRESHOLD} until more photos are labeled"
+            ),
+            precision: None,
+            precision_lower_bound: None,
+            recall: None,
+        },
+    }
+}
+
+impl Engine {
+    /// Trains a new model on the current train labels (see [`crate::learn::train`]): refreshes
+    /// the augmented views (FixMatch), cross-validates to choose the suggestion threshold,
+    /// fits on all train labels, measures on the test labels and stores the model.
+    pub fn train(&mut self, opts: &TrainOptions) -> Result<TrainReport> {
+        let start = Instant::now();
+        let config = &opts.config;
+        let views_report = match config.method {
+            Method::FixMatch => Some(views::refresh(
+                &mut self.store,
+                &FsSource::new(&[]),
+                opts.view_sample,
+                config.head.seed,
+            )?),
+            Method::Supervised => None,
+        };
+        let data = dataset::load(self.conn())?;
+        let st = Standardizer::fit(&data.x, data.embedding_dims);
+        let p = prepare(data, &st);
+        let counts = [0, 1].map(|c| p.y.iter().filter(|&&k| k == c).count());
+        if counts[0] == 0 || counts[1] == 0 {
+            return Err(Error::Invalid(format!(
+                "training needs train labels of both kinds; there are {} keep and {} delete",
+                counts[0], counts[1]
+            )));
+        }
+        let cached = match config.method {
+            Method::FixMatch => views::load(self.conn())?,
+            Method::Supervised => Default::default(),
+        };
+        let v = p.views(&cached, &st);
+        let x_train = rows(p.x.view(), &p.train);
+
+        let folds_k = counts[0].min(counts[1]).min(5);
+        let (cv, folds, threshold) = if folds_k >= 2 {
+            let folds = metrics::stratified_folds(&as_bool(&p.y), folds_k, config.head.seed);
+            let oof = train::out_of_fold(x_train.view(), &p.y, &folds, v.as_ref(), config);
+            let t = choose_threshold(&oof, &p.y, opts.target_precision);
+            (
+                Some(metrics::evaluate(&oof, &as_bool(&p.y), t.value)),
+                folds_k,
+                t,
+            )
+        } else {
+            (None, 0, choose_threshold(&[], &[], opts.target_precision))
+        };
+
+        let mut head = Head::new(p.x.ncols(), config.head.clone());
+        let log = train::train(&mut head, x_train.view(), &p.y, v.as_ref(), config);
+        let test = test_metrics(&p, &head, threshold.value);
+        let mut model = Model {
+            id: 0,
+            created_at: now_secs(),
+            config: config.clone(),
+            training_set: TrainingSet {
+                keep: p.ids(&p.train, &p.y, 0),
+                delete: p.ids(&p.train, &p.y, 1),
+                view_photos: v.as_ref().map_or(0, Views::len),
+                gallery_photos: p.data.ids.len(),
+                warm_start_from: None,
+            },
+            metrics: ModelMetrics {
+                cross_validation: cv,
+                folds,
+                test,
+                train: log,
+                seconds: start.elapsed().as_secs_f64(),
+            },
+            body: Body {
+                head,
+                standardizer: st,
+                threshold,
+                embedding_dims: p.data.embedding_dims,
+                signal_names: dataset::signal_names(
+                    p.x.ncols() - p.data.embedding_dims - dataset::signal_names(0).len(),
+                ),
+            },
+        };
+        model.id = record::save(self.conn(), &model)?;
+        Ok(TrainReport {
+            model,
+            views: views_report,
+        })
+    }
+
+    /// Every stored model, newest first.
+    pub fn models(&self) -> Result<Vec<Model>> {
+        record::all(self.conn())
+    }
+
+    fn latest_model(&self) -> Result<Model> {
+        record::latest(self.conn())?.ok_or_else(|| {
+            Error::Invalid("no model yet: label photos, then run `precious train`".into())
+        })
+    }
+
+    /// The newest model as a standalone ONNX file (raw feature rows in, class probabilities
+    /// out), its record in the metadata.
+    pub fn export_onnx(&self) -> Result<Vec<u8>> {
+        let m = self.latest_model()?;
+        let record = serde_json::to_string(&m).expect("plain data serialises");
+        let threshold = m.body.threshold.value.to_string();
+        crate::learn::export::to_onnx(
+            &m.body.head,
+            &m.body.standardizer,
+            &[("precious_model", &record), ("threshold", &threshold)],
+        )
+    }
+
+    /// Measures the newest model on the current test labels.
+    pub fn evaluate(&self) -> Result<Evaluation> {
+        let model = self.latest_model()?;
+        let p = prepare(dataset::load(self.conn())?, &model.body.standardizer);
+        let t = model.body.threshold.clone();
+        let test = test_metrics(&p, &model.body.head, t.value);
+        let scores = test_scores(&p, &model.body.head);
+        let cv = model.metrics.cross_validation.clone();
+        let note = match (&test, &cv) {
+            (Some(m), _) => format!(
+                "measured on {} held-out test labels the model never saw",
+                m.n
+            ),
+            (None, Some(c)) => format!(
+                "too few test labels ({}; at least {MIN_TEST_LABELS} with both kinds are needed): \
+                 showing the cross-validated estimate from {} train labels instead",
+                p.test.len(),
+                c.n
+            ),
+            (None, None) => format!(
+                "too few labels to estimate anything: {} train, {} test",
+                p.train.len(),
+                p.test.len()
+            ),
+        };
+        Ok(Evaluation {
+            model_id: model.id,
+            method: model.config.method,
+            positive_class: "delete",
+            threshold: t,
+            test_pr_curve: if test.is_some() {
+                metrics::pr_curve(&scores, &as_bool(&p.y_test))
+            } else {
+                vec![]
+            },
+            test,
+            test_labels: p.test.len(),
+            cross_validation: cv,
+            folds: model.metrics.folds,
+            note,
+        })
+    }
+
+    /// Photos to suggest for deletion, best first, with reasons (see
+    /// [`crate::learn::suggest`]). If train labels changed since the newest model, it is first
+    /// refreshed by a short warm-started retrain that keeps its threshold.
+    pub fn suggest(&mut self) -> Result<Suggestions> {
+        let mut model = self.latest_model()?;
+        let data = dataset::load(self.conn())?;
+        let mut p = prepare(data, &model.body.standardizer);
+        let refreshed = self.refresh_model(&mut model, &mut p)?;
+        let head = &model.body.head;
+        let scores = head.p_delete(p.x.view());
+        let emb = p.data.x.slice(s![.., ..p.data.embedding_dims]);
+        let ranked = suggest::rank(&p.data, &scores, emb, model.body.threshold.value);
+        Ok(Suggestions {
+            model_id: model.id,
+            refreshed,
+            threshold: model.body.threshold.clone(),
+            bytes: ranked.photos.iter().map(|s| s.bytes).sum(),
+            photos: ranked.photos,
+            near_duplicate_groups: ranked.groups,
+        })
+    }
+
+    /// The incremental retrain: when the train labels differ from `model`'s, continue training
+    /// its head for [`REFRESH_STEPS`] steps on the current labels and store it as a new model.
+    fn refresh_model(&mut self, model: &mut Model, p: &mut Prepared) -> Result<Option<Refresh>> {
+        let start = Instant::now();
+        let (keep, delete) = (p.ids(&p.train, &p.y, 0), p.ids(&p.train, &p.y, 1));
+        let sorted = |mut v: Vec<i64>| {
+            v.sort();
+            v
+        };
+        let same = sorted(keep.clone()) == sorted(model.training_set.keep.clone())
+            && sorted(delete.clone()) == sorted(model.training_set.delete.clone());
+        if same || keep.is_empty() || delete.is_empty() {
+            return Ok(None);
+        }
+        let cached = match model.config.method {
+            Method::FixMatch => views::load(self.conn())?,
+            Method::Supervised => Default::default(),
+        };
+        let v = p.views(&cached, &model.body.standardizer);
+        let config = TrainConfig {
+            steps: REFRESH_STEPS,
+            ..model.config.clone()
+        };
+        let x_train = rows(p.x.view(), &p.train);
+        let log = train::train(
+            &mut model.body.head,
+            x_train.view(),
+            &p.y,
+            v.as_ref(),
+            &config,
+        );
+        let from = model.id;
+        model.training_set = TrainingSet {
+            keep,
+            delete,
+            view_photos: v.as_ref().map_or(0, Views::len),
+            gallery_photos: p.data.ids.len(),
+            warm_start_from: Some(from),
+        };
+        model.body.threshold.basis = format!(
+            "{} (chosen for model {from}; refreshed after new labels)",
+            model.body.threshold.basis
+        );
+        model.metrics = ModelMetrics {
+            test: test_metrics(p, &model.body.head, model.body.threshold.value),
+            train: log,
+            seconds: start.elapsed().as_secs_f64(),
+            ..model.metrics.clone()
+        };
+        model.created_at = now_secs();
+        model.id = record::save(self.conn(), model)?;
+        Ok(Some(Refresh {
+            from_model: from,
+            seconds: start.elapsed().as_secs_f64(),
+        }))
+    }
+}
+
+fn test_scores(p: &Prepared, head: &Head) -> Vec<f32> {
+    if p.test.is_empty() {
+        return vec![];
+    }
+    head.p_delete(rows(p.x.view(), &p.test).view()).to_vec()
+}
+
+/// Metrics on the test labels, or None when there are too few to mean anything.
+fn test_metrics(p: &Prepared, head: &Head, threshold: f32) -> Option<Metrics> {
+    let positives = p.y_test.iter().filter(|&&c| c == 1).count();
+    if p.test.len() < MIN_TEST_LABELS || positives == 0 || positives == p.test.len() {
+        return None;
+    }
+    let scores: Array1<f32> = test_scores(p, head).into();
+    Some(metrics::evaluate(
+        scores.as_slice().expect("contiguous"),
+        &as_bool(&p.y_test),
+        threshold,
+    ))
+}

@@ -1,0 +1,224 @@
+//! FixMatch's augmented views: for a bounded sample of photos, the backbone embeddings of one
+//! weak and a few strong augmentations of the working image (see [`crate::features::augment`]).
+//!
+//! This is the one stage besides the scan that touches pixels, so it lives beside it: it
+//! reads each photo again, checks its bytes are the ones indexed, decodes, augments and
+//! embeds, and stores vectors. The learner then only ever sees vectors. Views are computed
+//! once and cached by content hash; the sample is bounded (default 1,000 photos) so the cost
+//! stays bounded on a phone (~3 backbone runs per photo).
+
+use rayon::prelude::*;
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use crate::decode::{self, Strategy};
+use crate::features::{augment, Backbone};
+use crate::source::{GallerySource, Locator};
+use crate::store::{decode_f16, encode_f16, Store};
+use crate::Result;
+
+pub const WEAK_VIEWS: usize = 1;
+pub const STRONG_VIEWS: usize = 2;
+/// Default number of photos that get views.
+pub const DEFAULT_SAMPLE: usize = 1000;
+
+/// What a views refresh did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ViewsReport {
+    /// Photos in the sample.
+    pub sample: usize,
+    /// Photos whose views were computed now (the rest were cached).
+    pub computed: usize,
+    /// Photos skipped because they could not be read or changed since indexing.
+    pub skipped: usize,
+    pub seconds: f64,
+}
+
+/// The cached views of one photo, as embeddings.
+#[derive(Clone, Debug, Default)]
+pub struct PhotoViews {
+    pub weak: Vec<Vec<f32>>,
+    pub strong: Vec<Vec<f32>>,
+}
+
+struct Job {
+    id: i64,
+    locator: Locator,
+    hash: [u8; 32],
+}
+
+/// A stable pseudo-random rank of a photo by content and seed: the sample is the `n` photos of
+/// lowest rank, so it changes little as the gallery grows and is the same in any database.
+fn rank(hash: &[u8], seed: u64) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(&seed.to_le_bytes());
+    h.update(hash);
+    *h.finalize().as_bytes()
+}
+
+/// The photos that should have views: every train-labeled photo plus a seeded sample of the
+/// rest, `n` in all (labeled first).
+fn sample(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Job>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, p.locator, p.content_hash, l.split = 'train'
+         FROM photos p JOIN features f ON f.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
+         WHERE p.state = 'indexed' AND p.content_hash IS NOT NULL",
+    )?;
+    let mut all: Vec<(bool, [u8; 32], Job)> = stmt
+        .query_map([], |r| {
+            let hash: Vec<u8> = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, hash, r.get::<_, Option<bool>>(3)?))
+        })?
+        .filter_map(|r| r.ok())
+        .filter_map(|(id, loc, hash, train)| {
+            let hash: [u8; 32] = hash.try_into().ok()?;
+            Some((
+                !train.unwrap_or(false),
+                rank(&hash, seed),
+                Job {
+                    id,
+                    locator: Locator(loc),
+                    hash,
+                },
+            ))
+        })
+        .collect();
+    all.sort_by_key(|a| (a.0, a.1));
+    Ok(all.into_iter().take(n).map(|(_, _, j)| j).collect())
+}
+
+/// Embeds the views of one photo, or says why not.
+fn compute(
+    source: &dyn GallerySource,
+    job: &Job,
+    backbone: &Backbone,
+) -> Result<PhotoViews, String> {
+    let bytes = source.read(&job.locator).map_err(|e| e.to_string())?;
+    if blake3::hash(&bytes).as_bytes() != &job.hash {
+        return Err("changed since it was indexed".into());
+    }
+    let ext = job
+        .locator
+        .to_path()
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    let loaded =
+        decode::load(&bytes, ext.as_deref(), Strategy::Fastest).map_err(|e| e.to_string())?;
+    let img = &loaded.decoded.image;
+    // Seeds derive from the content so a photo's views are the same in any database.
+    let base = u64::from_le_bytes(job.hash[..8].try_into().expect("8 bytes"));
+    let embed = |v: image::RgbImage| backbone.embed(&v).map_err(|e| e.to_string());
+    Ok(PhotoViews {
+        weak: (0..WEAK_VIEWS)
+            .map(|i| embed(augment::weak(img, base ^ i as u64)))
+            .collect::<Result<_, _>>()?,
+        strong: (0..STRONG_VIEWS)
+            .map(|i| embed(augment::strong(img, base.rotate_left(17) ^ i as u64)))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Makes sure the sample of `n` photos has current views, computing the missing ones on all
+/// cores, and drops views of photos that left the sample or changed.
+pub fn refresh(
+    store: &mut Store,
+    source: &dyn GallerySource,
+    n: usize,
+    seed: u64,
+) -> Result<ViewsReport> {
+    let start = std::time::Instant::now();
+    let jobs = sample(store.conn(), n, seed)?;
+    let have: std::collections::HashSet<(i64, Vec<u8>)> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT DISTINCT photo_id, content_hash FROM views")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let todo: Vec<&Job> = jobs
+        .iter()
+        .filter(|j| !have.contains(&(j.id, j.hash.to_vec())))
+        .collect();
+    let backbone = if todo.is_empty() {
+        None
+    } else {
+        Some(Backbone::shared()?)
+    };
+    let results: Vec<(&Job, Result<PhotoViews, String>)> = todo
+        .par_iter()
+        .map(|j| {
+            (
+                *j,
+                compute(source, j, backbone.expect("loaded when there is work")),
+            )
+        })
+        .collect();
+    let tx = store.transaction()?;
+    // Keep only views of the current sample at its current content.
+    tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS keep_views (photo_id INTEGER, content_hash BLOB)",
+        [],
+    )?;
+    tx.execute("DELETE FROM keep_views", [])?;
+    for j in &jobs {
+        tx.execute(
+            "INSERT INTO keep_views VALUES (?1, ?2)",
+            params![j.id, &j.hash[..]],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM views WHERE NOT EXISTS (SELECT 1 FROM keep_views k
+           WHERE k.photo_id = views.photo_id AND k.content_hash = views.content_hash)",
+        [],
+    )?;
+    let mut skipped = 0;
+    for (j, r) in &results {
+        let Ok(v) = r else {
+            skipped += 1;
+            continue;
+        };
+        let kinds = [("weak", &v.weak), ("strong", &v.strong)];
+        for (kind, list) in kinds {
+            for (i, e) in list.iter().enumerate() {
+                tx.execute(
+                    "INSERT OR REPLACE INTO views (photo_id, content_hash, kind, idx, embedding)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![j.id, &j.hash[..], kind, i as i64, encode_f16(e)],
+                )?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(ViewsReport {
+        sample: jobs.len(),
+        computed: results.len() - skipped,
+        skipped,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Every cached view whose photo is still indexed with the same content, by photo id.
+pub fn load(conn: &Connection) -> Result<std::collections::HashMap<i64, PhotoViews>> {
+    let mut stmt = conn.prepare(
+        "SELECT v.photo_id, v.kind, v.embedding FROM views v
+         JOIN photos p ON p.id = v.photo_id AND p.content_hash = v.content_hash
+         WHERE p.state = 'indexed' ORDER BY v.photo_id, v.kind, v.idx",
+    )?;
+    let mut out: std::collections::HashMap<i64, PhotoViews> = Default::default();
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, kind, blob) = row?;
+        let v = out.entry(id).or_default();
+        match kind.as_str() {
+            "weak" => v.weak.push(decode_f16(&blob)),
+            _ => v.strong.push(decode_f16(&blob)),
+        }
+    }
+    Ok(out)
+}
