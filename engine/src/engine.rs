@@ -150,6 +150,25 @@ pub(crate) fn parse_labeled(label: Option<&str>, split: Option<&str>) -> Option<
     Some((parse_label(label?), parse_split(split?)))
 }
 
+/// Alternates two queues (`b` from the second place on), without repeats, up to `n`.
+fn interleave(a: Vec<PickedPhoto>, b: Vec<PickedPhoto>, n: usize) -> Vec<PickedPhoto> {
+    let mut out: Vec<PickedPhoto> = Vec::with_capacity(n);
+    let (mut a, mut b) = (a.into_iter(), b.into_iter());
+    while out.len() < n {
+        let next = if out.len() % 2 == 1 {
+            b.next().or_else(|| a.next())
+        } else {
+            a.next().or_else(|| b.next())
+        };
+        match next {
+            Some(p) if out.iter().any(|q| q.id == p.id) => continue,
+            Some(p) => out.push(p),
+            None => break,
+        }
+    }
+    out
+}
+
 /// Runs a `SELECT key, COUNT(*) ... GROUP BY key` query into a map.
 fn count_by(conn: &rusqlite::Connection, sql: &str) -> Result<BTreeMap<String, u64>> {
     let mut stmt = conn.prepare(sql)?;
@@ -330,17 +349,23 @@ impl Engine {
         Ok(previous)
     }
 
-    /// The next photos to ask about: for `train`, the K-means queue (see [`Engine::pick`]); for
-    /// `test`, a seeded random sample of unlabeled photos, so that evaluation is unbiased.
+    /// The next photos to ask about: for `train`, the K-means queue (see [`Engine::pick`]),
+    /// and once a model exists, every other photo is one it is least sure of (active
+    /// labeling); for `test`, a seeded random sample of unlabeled photos, so that evaluation
+    /// is unbiased.
     pub fn label_queue(&self, split: Split, n: usize, seed: u64) -> Result<Vec<PickedPhoto>> {
         match split {
-            Split::Train => Ok(self
-                .pick(&PickOptions {
-                    n,
-                    seed,
-                    ..PickOptions::default()
-                })?
-                .photos),
+            Split::Train => {
+                let representative = self
+                    .pick(&PickOptions {
+                        n,
+                        seed,
+                        ..PickOptions::default()
+                    })?
+                    .photos;
+                let uncertain = self.uncertain_photos(n / 2)?;
+                Ok(interleave(representative, uncertain, n))
+            }
             Split::Test => pick::random_unlabeled(self.store.conn(), n, seed),
         }
     }

@@ -38,6 +38,9 @@ pub struct PickedPhoto {
     pub path: String,
     pub cluster: usize,
     pub cluster_size: usize,
+    /// Why it is asked: `representative` (K-means), `uncertain` (active labeling, see
+    /// [`crate::learn::active`]) or `random` (test labels).
+    pub asked_because: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -133,6 +136,7 @@ pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
         path: reps[i].path.clone(),
         cluster,
         cluster_size,
+        asked_because: "representative",
     };
     if reps.len() <= opts.n || reps.len() < 4 {
         out.k = reps.len();
@@ -202,7 +206,7 @@ pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
 pub fn random_unlabeled(conn: &Connection, n: usize, seed: u64) -> Result<Vec<PickedPhoto>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.display_path FROM photos p LEFT JOIN labels l ON l.photo_id = p.id
-         WHERE p.state = 'indexed' AND l.photo_id IS NULL ORDER BY p.id",
+         WHERE p.state = 'indexed' AND l.photo_id IS NULL ORDER BY p.content_hash, p.id",
     )?;
     let all: Vec<(i64, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -214,10 +218,16 @@ pub fn random_unlabeled(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Pi
             path: all[i].1.clone(),
             cluster: 0,
             cluster_size: all.len(),
+            asked_because: "random",
         })
         .collect();
-    // sample_indices returns sorted indices: shuffle the asking order deterministically too.
-    picked.sort_by_key(|p| (p.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed);
+    // Content order, not id order (ids follow the order a parallel scan finished files), so
+    // the same gallery gives the same sample in any database; sample_indices returns sorted
+    // indices, so the asking order is shuffled deterministically too.
+    let mut rng = crate::learn::head::Rng::new(seed);
+    for i in (1..picked.len()).rev() {
+        picked.swap(i, rng.below(i + 1));
+    }
     Ok(picked)
 }
 

@@ -76,6 +76,11 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// First column of the quality and metadata signals (after the embedding and HOG-PCA).
+    pub fn signals_start(&self) -> usize {
+        self.x.ncols() - signal_names(0).len()
+    }
+
     /// Row `i` with its embedding replaced by `embedding` (an augmented view of the photo):
     /// the view keeps the photo's other signals.
     pub fn with_embedding(&self, i: usize, embedding: &[f32]) -> Array1<f32> {
@@ -115,7 +120,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split
          FROM photos p JOIN features f ON f.photo_id = p.id
          LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
-         WHERE p.state = 'indexed' ORDER BY p.id",
+         WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id",
     )?;
     let rows: Vec<Row> = stmt
         .query_map([], |r| {
@@ -215,14 +220,30 @@ impl Standardizer {
         let (n, d) = x.dim();
         let mut mean = vec![0.0; d];
         let mut scale = vec![1.0; d];
+        // Each embedding column of a unit vector has a spread of about 1/sqrt(dims); signals
+        // are scaled to the same, so that under Adam (which moves every weight by about the
+        // learning rate) 75 signals do not outvote 1,280 embedding columns. Measured on
+        // imagenette: signals at unit spread cost F1 0.81 -> 0.48 at 10 labels.
+        let signal_spread = (embedding_dims.max(1) as f32).sqrt();
         for j in embedding_dims..d {
             let col = x.column(j);
             let m = col.sum() / n.max(1) as f32;
             let var = col.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n.max(1) as f32;
             mean[j] = m;
-            scale[j] = if var > 1e-12 { var.sqrt() } else { 1.0 };
+            scale[j] = signal_spread * if var > 1e-12 { var.sqrt() } else { 1.0 };
         }
         Standardizer { mean, scale }
+    }
+
+    /// The same standardiser with the columns from `signals_start` on multiplied by `w`: how
+    /// much the head's prior leans on quality and metadata signals against the embedding and
+    /// HOG-PCA (see `TrainConfig::signal_weight`).
+    pub fn with_signal_weight(&self, signals_start: usize, w: f32) -> Standardizer {
+        let mut s = self.clone();
+        for v in s.scale.iter_mut().skip(signals_start) {
+            *v /= w;
+        }
+        s
     }
 
     pub fn apply(&self, x: &Array2<f32>) -> Array2<f32> {

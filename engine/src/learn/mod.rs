@@ -4,6 +4,7 @@
 //! Status: the classifier head (`head`) and the input rows (`dataset`) are in place; FixMatch over augmented views, evaluation and suggestions are the next steps
 //! (issue "Learn what this user deletes").
 
+pub mod active;
 pub mod dataset;
 pub mod export;
 pub mod head;

@@ -50,6 +50,8 @@ pub struct ModelMetrics {
     /// Metrics on the held-out test labels at the chosen threshold (never used for choosing).
     pub test: Option<Metrics>,
     pub train: TrainLog,
+    /// Each signal weight tried, with its cross-validated AUROC (see `TrainConfig`).
+    pub signal_weights_tried: Vec<(f32, Option<f32>)>,
     pub seconds: f64,
 }
 

@@ -151,6 +151,23 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         seeds: u64,
     },
+    /// How well the head learns simulated users (delete whole classes) from few labels:
+    /// supervised vs FixMatch vs FixMatch with active labeling
+    Learn {
+        /// Folders to index first (incrementally) into --db
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "10,20,40,100")]
+        budgets: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Photos that get augmented views
+        #[arg(long, default_value_t = TrainOptions::default().view_sample)]
+        views: usize,
+        /// Head sizes to compare (hidden units; 0 = logistic)
+        #[arg(long, value_delimiter = ',', default_value = "0")]
+        hidden: Vec<usize>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -374,6 +391,35 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
                 seeds
             );
             print!("{}", precious_engine::bench::pick_table(&rows));
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Learn {
+                    dirs,
+                    budgets,
+                    seeds,
+                    views,
+                    hidden,
+                },
+        } => {
+            let mut engine = Engine::open(&db)?;
+            scan(&mut engine, &dirs, cli.json)?;
+            let b = precious_engine::bench::learn::bench_learn(
+                &mut engine,
+                &budgets,
+                seeds,
+                views,
+                &hidden,
+            )?;
+            if cli.json {
+                return print_json(&b);
+            }
+            println!(
+                "{} photos in {} classes (class = parent folder); {} seeds x 3 simulated users (delete 3, 1, 5 classes); {} unlabeled pool photos with augmented views\n",
+                b.photos, b.classes, seeds, b.view_photos
+            );
+            print!("{}", precious_engine::bench::learn::learn_table(&b));
             Ok(())
         }
     }

@@ -1,7 +1,4 @@
-//! Benchmarks that measure the engine's choices on labelled data sets (a photo's class is its
-//! parent folder's name, as in `imagenette-val/<class>/*.JPEG`).
-//!
-//! `pick`: how informative is a labeling queue? For each budget and seed, a queue is picked by
+//! `bench pick`: how informative is a labeling queue? For each budget and seed, a queue is picked by
 //! K-means in the embedding space, by K-means in the HOG-PCA space (the seed project's choice)
 //! and at random; each queue is scored by the share of classes it covers and by the accuracy
 //! of a 1-nearest-neighbour classifier (cosine, on embeddings) that knows only the queue's
@@ -9,10 +6,10 @@
 //! numbers compare the queues, not the feature spaces' classifiers.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use serde::Serialize;
 
+use super::{class_of, MeanSd};
 use crate::cluster::sample_indices;
 use crate::pick::{self, PickOptions};
 use crate::store::PhotoVector;
@@ -25,32 +22,6 @@ pub struct PickBenchRow {
     pub seeds: usize,
     pub class_coverage: MeanSd,
     pub nn_accuracy: MeanSd,
-}
-
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct MeanSd {
-    pub mean: f64,
-    pub sd: f64,
-}
-
-impl MeanSd {
-    fn of(v: &[f64]) -> MeanSd {
-        let n = v.len().max(1) as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0).max(1.0);
-        MeanSd {
-            mean,
-            sd: var.sqrt(),
-        }
-    }
-}
-
-fn class_of(path: &str) -> String {
-    Path::new(path)
-        .parent()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 fn normalized(v: &[f32]) -> Vec<f32> {
