@@ -1,9 +1,11 @@
 //! Benchmarks that measure the engine's choices on labelled data sets (a photo's class is its
 //! parent folder's name, as in `imagenette-val/<class>/*.JPEG`): [`pick`] compares labeling
-//! queues, [`learn`] compares learners and queues as a simulated user would meet them.
+//! queues, [`learn`] compares learners and queues as a simulated user would meet them,
+//! [`refresh`] times label -> refreshed suggestions.
 
 pub mod learn;
 pub mod pick;
+pub mod refresh;
 
 use std::path::Path;
 

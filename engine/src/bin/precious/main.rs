@@ -168,6 +168,17 @@ enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "0")]
         hidden: Vec<usize>,
     },
+    /// Time from a new label to refreshed suggestions (labels a copy: use a scratch --db)
+    Refresh {
+        /// Folders to index first (incrementally) into --db
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Train labels before the timed rounds
+        #[arg(long, default_value_t = 45)]
+        labels: usize,
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -420,6 +431,33 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
                 b.photos, b.classes, seeds, b.view_photos
             );
             print!("{}", precious_engine::bench::learn::learn_table(&b));
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Refresh {
+                    dirs,
+                    labels,
+                    rounds,
+                },
+        } => {
+            let mut engine = Engine::open(&db)?;
+            scan(&mut engine, &dirs, cli.json)?;
+            let b = precious_engine::bench::refresh::bench_refresh(&mut engine, labels, rounds)?;
+            if cli.json {
+                return print_json(&b);
+            }
+            println!(
+                "{} photos, {} train labels: first training {:.2} s; label -> refreshed suggestions {:.3} ± {:.3} s (max {:.3} s) over {} rounds, of which warm-started retrain {:.3} s",
+                b.photos,
+                b.labels,
+                b.train_seconds,
+                b.refresh_seconds.mean,
+                b.refresh_seconds.sd,
+                b.max_seconds,
+                b.rounds,
+                b.retrain_seconds.mean
+            );
             Ok(())
         }
     }
