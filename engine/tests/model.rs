@@ -575,7 +575,15 @@ fn suggestions_follow_the_rules() {
     }
     for id in &deletes {
         if best.contains(id) {
-            continue; // the best shot of a group stays, whatever its label
+            // A photo labeled delete is kept as a group's best shot only when the whole
+            // group was labeled delete.
+            let g = s
+                .near_duplicate_groups
+                .iter()
+                .find(|g| g.best == *id)
+                .unwrap();
+            assert!(g.members.iter().all(|m| deletes.contains(m)), "{id}");
+            continue;
         }
         let p = suggested
             .get(id)

@@ -1,8 +1,9 @@
 //! From scores to suggestions: which photos to propose for deletion, and why.
 //!
 //! Rules, in order: a photo the user labeled keep is never suggested; in a near-duplicate
-//! group the best shot (a kept one, else the sharpest well-exposed one) is never suggested;
-//! a photo the user labeled delete always is; the rest are suggested when P(delete) reaches
+//! group the best shot (a kept one, else the sharpest well-exposed one not labeled delete)
+//! is never suggested; a photo the user labeled delete always is (unless the whole group was
+//! labeled delete, where the best of them is still kept); the rest are suggested when P(delete) reaches
 //! the model's threshold. Every suggestion carries its reasons: the labeled photos it most
 //! resembles among those the user deleted, quality flags, and the better shot it duplicates.
 
@@ -115,11 +116,14 @@ pub fn rank(data: &Dataset, p: &Array1<f32>, emb: ArrayView2<f32>, threshold: f3
         let best = *m
             .iter()
             .max_by(|&&a, &&b| {
+                // A kept photo first, a deleted one last, else the better shot.
                 let key = |i: usize| {
-                    (
-                        label(i) == Some(Label::Keep),
-                        shot_quality(&data.quality[i]),
-                    )
+                    let rank = match label(i) {
+                        Some(Label::Keep) => 2,
+                        Some(Label::Delete) => 0,
+                        _ => 1,
+                    };
+                    (rank, shot_quality(&data.quality[i]))
                 };
                 let (ka, kb) = (key(a), key(b));
                 ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(b.cmp(&a))
