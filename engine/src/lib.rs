@@ -19,6 +19,7 @@ pub mod metadata;
 mod model;
 pub mod pick;
 pub mod scan;
+pub mod simulated;
 pub mod source;
 pub mod store;
 pub mod thumbs;

@@ -847,10 +847,10 @@ fn cli_demo_trains_evaluates_and_suggests() {
     for l in labels {
         let path = l["path"].as_str().unwrap();
         let category = cats
-            .get(path)
+            .category(path)
             .unwrap_or_else(|| panic!("{path} not in manifest"));
-        assert_eq!(l["category"].as_str(), Some(category.as_str()));
-        let want = if DEMO_DELETED.contains(&category.as_str()) {
+        assert_eq!(l["category"].as_str(), Some(category));
+        let want = if precious_engine::simulated::DELETED_CATEGORIES.contains(&category) {
             "delete"
         } else {
             "keep"

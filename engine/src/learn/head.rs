@@ -242,7 +242,7 @@ pub fn rows(x: ArrayView2<f32>, idx: &[usize]) -> Array2<f32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Two Gaussian blobs in 20-D, separated along a random direction; labels optionally shuffled.
@@ -260,7 +260,7 @@ mod tests {
         (x, y)
     }
 
-    fn accuracy(head: &Head, x: &Array2<f32>, y: &[usize]) -> f32 {
+    pub(crate) fn accuracy(head: &Head, x: &Array2<f32>, y: &[usize]) -> f32 {
         let p = head.p_delete(x.view());
         y.iter()
             .zip(p.iter())

@@ -226,6 +226,7 @@ pub fn out_of_fold(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::head::tests::accuracy;
 
     /// Two classes in 10-D, plus views that are noisy copies of the unlabeled points.
     fn problem(seed: u64) -> (Array2<f32>, Vec<usize>, Views, Array2<f32>, Vec<usize>) {
@@ -250,15 +251,6 @@ mod tests {
             strong: vec![noisy(0.3), noisy(0.3)],
         };
         (xl, yl, views, xt, yt)
-    }
-
-    fn accuracy(head: &Head, x: &Array2<f32>, y: &[usize]) -> f32 {
-        let p = head.p_delete(x.view());
-        y.iter()
-            .zip(p.iter())
-            .filter(|(&c, &q)| (q >= 0.5) as usize == c)
-            .count() as f32
-            / y.len() as f32
     }
 
     #[test]

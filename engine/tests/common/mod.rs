@@ -179,56 +179,16 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     dot / (n(a) * n(b))
 }
 
-/// Manifest categories the demo's simulated user deletes (every other one is kept), as in
-/// `precious demo`.
-pub const DEMO_DELETED: &[&str] = &[
-    "blurred",
-    "dark",
-    "overexposed",
-    "screenshot",
-    "download",
-    "near_duplicate",
-];
-
-/// Gallery-relative path -> category, from the demo gallery's `manifest.json`.
-pub fn demo_categories() -> std::collections::HashMap<String, String> {
-    let text = std::fs::read_to_string(demo_gallery().join("manifest.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["category"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// A scanned photo's display path relative to the demo gallery (either as given or
-/// canonicalised).
-pub fn demo_relative(path: &str) -> Option<String> {
-    let p = std::path::Path::new(path);
-    let root = demo_gallery();
-    let canon = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
-    p.strip_prefix(&root)
-        .or_else(|_| p.strip_prefix(&canon))
-        .ok()
-        .map(|r| r.to_string_lossy().into_owned())
+/// The demo gallery's simulated user (as in `precious demo`).
+pub fn demo_categories() -> precious_engine::simulated::ManifestUser {
+    precious_engine::simulated::ManifestUser::load(&demo_gallery()).expect("demo manifest")
 }
 
 /// The label the demo's simulated user gives the photo at `path` (a display path), if the
 /// manifest knows it.
 pub fn demo_label(
-    categories: &std::collections::HashMap<String, String>,
+    user: &precious_engine::simulated::ManifestUser,
     path: &str,
 ) -> Option<precious_engine::Label> {
-    let category = categories.get(&demo_relative(path)?)?;
-    Some(if DEMO_DELETED.contains(&category.as_str()) {
-        precious_engine::Label::Delete
-    } else {
-        precious_engine::Label::Keep
-    })
+    user.label(path)
 }

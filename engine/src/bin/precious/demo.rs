@@ -3,9 +3,9 @@
 //! the manifest names and keeps the rest. Test labels are a random sample labeled first, so
 //! the evaluation is on photos the model never trained on.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use precious_engine::simulated::{ManifestUser, DELETED_CATEGORIES};
 use precious_engine::{
     Engine, Evaluation, Label, Pick, PickOptions, ScanReport, Split, Status, Suggestions,
     TrainOptions, TrainReport,
@@ -14,30 +14,8 @@ use serde::Serialize;
 
 use crate::{model, print_json, print_pick, print_scan, scan};
 
-/// Manifest categories the simulated user deletes; every other category is kept.
-const DELETED: &[&str] = &[
-    "blurred",
-    "dark",
-    "overexposed",
-    "screenshot",
-    "download",
-    "near_duplicate",
-];
 const TEST_LABELS: usize = 20;
 const TRAIN_LABELS: usize = 24;
-
-/// Gallery-relative path -> category, from the gallery's manifest.
-fn categories(gallery: &Path) -> Option<HashMap<String, String>> {
-    let text = std::fs::read_to_string(gallery.join("manifest.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some(
-        v["files"]
-            .as_array()?
-            .iter()
-            .filter_map(|f| Some((f["path"].as_str()?.into(), f["category"].as_str()?.into())))
-            .collect(),
-    )
-}
 
 #[derive(Serialize)]
 struct SimulatedLabel {
@@ -65,30 +43,20 @@ struct Demo<'a> {
 /// Labels the queue of `split` as the simulated user would.
 fn label(
     engine: &mut Engine,
-    root: &Path,
-    cats: &HashMap<String, String>,
+    user: &ManifestUser,
     split: Split,
     n: usize,
 ) -> precious_engine::Result<Vec<SimulatedLabel>> {
     let mut out = Vec::new();
     for p in engine.label_queue(split, n, 0)? {
-        let rel = Path::new(&p.path)
-            .strip_prefix(root)
-            .map(|r| r.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let Some(category) = cats.get(&rel) else {
+        let (Some(category), Some(label)) = (user.category(&p.path), user.label(&p.path)) else {
             continue;
-        };
-        let label = if DELETED.contains(&category.as_str()) {
-            Label::Delete
-        } else {
-            Label::Keep
         };
         engine.set_label(p.id, label, split)?;
         out.push(SimulatedLabel {
             id: p.id,
-            path: rel,
-            category: category.clone(),
+            path: p.path.clone(),
+            category: category.to_string(),
             label,
             split,
         });
@@ -116,17 +84,10 @@ pub fn run(
         n: 12,
         ..PickOptions::default()
     })?;
-    let root = std::fs::canonicalize(&gallery).unwrap_or_else(|_| gallery.clone());
     let (mut labels, mut model, mut metrics, mut suggestions) = (vec![], None, None, None);
-    if let Some(cats) = categories(&gallery) {
-        labels = label(&mut engine, &root, &cats, Split::Test, TEST_LABELS)?;
-        labels.extend(label(
-            &mut engine,
-            &root,
-            &cats,
-            Split::Train,
-            TRAIN_LABELS,
-        )?);
+    if let Some(user) = ManifestUser::load(&gallery) {
+        labels = label(&mut engine, &user, Split::Test, TEST_LABELS)?;
+        labels.extend(label(&mut engine, &user, Split::Train, TRAIN_LABELS)?);
         model = Some(engine.train(&TrainOptions::default())?);
         metrics = Some(engine.evaluate()?);
         suggestions = Some(engine.suggest()?);
@@ -161,7 +122,7 @@ pub fn run(
     };
     println!(
         "\nA simulated user (deletes: {}) labeled {} random photos for testing ({} delete) and the first {} of the queue for training ({} delete).\n",
-        DELETED.join(", "),
+        DELETED_CATEGORIES.join(", "),
         count(Split::Test, Label::Keep) + count(Split::Test, Label::Delete),
         count(Split::Test, Label::Delete),
         count(Split::Train, Label::Keep) + count(Split::Train, Label::Delete),
