@@ -358,8 +358,13 @@ pub fn learn_table(b: &LearnBench) -> String {
     let mut rows: Vec<&LearnBenchRow> = b.rows.iter().collect();
     rows.sort_by_key(|r| r.budget);
     for r in rows {
+        let recall = if r.threshold_found > 0 {
+            format!("{:.2}", r.recall_at_target.mean)
+        } else {
+            "n/a".into()
+        };
         s += &format!(
-            "| {} | {} | {:.3} ± {:.3} | {:.3} ± {:.3} | {} / {} of {} | {:.2} |\n",
+            "| {} | {} | {:.3} ± {:.3} | {:.3} ± {:.3} | {} / {} of {} | {recall} |\n",
             r.budget,
             r.method,
             r.f1.mean,
@@ -369,7 +374,6 @@ pub fn learn_table(b: &LearnBench) -> String {
             r.threshold_found,
             r.target_held,
             r.runs,
-            r.recall_at_target.mean
         );
     }
     s

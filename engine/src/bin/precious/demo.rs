@@ -128,7 +128,7 @@ pub fn run(
         count(Split::Train, Label::Keep) + count(Split::Train, Label::Delete),
         count(Split::Train, Label::Delete),
     );
-    model::print_train(m);
+    model::print_train(m, false);
     println!();
     model::print_eval(e);
     println!();

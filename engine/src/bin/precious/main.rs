@@ -344,7 +344,7 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             if cli.json {
                 return print_json(&report);
             }
-            model::print_train(&report);
+            model::print_train(&report, true);
             Ok(())
         }
         Command::Eval => {

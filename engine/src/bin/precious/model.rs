@@ -50,7 +50,9 @@ pub fn print_threshold(t: &Threshold) {
     }
 }
 
-pub fn print_train(r: &TrainReport) {
+/// What training did; with `metrics`, also the cut and the cross-validated and test metrics
+/// (left out where `eval` follows).
+pub fn print_train(r: &TrainReport, metrics: bool) {
     let m = &r.model;
     if let Some(v) = &r.views {
         println!(
@@ -71,7 +73,9 @@ pub fn print_train(r: &TrainReport) {
         m.metrics.train.final_loss,
         100.0 * m.metrics.train.mask_rate
     );
-    print_model_metrics(m);
+    if metrics {
+        print_model_metrics(m);
+    }
 }
 
 fn print_model_metrics(m: &Model) {
