@@ -206,8 +206,9 @@ fn main() -> ExitCode {
     }
     // glibc raises its mmap threshold each time a big block is freed, after which multi-MB
     // decode buffers and backbone activations come from the thread heaps and fragment them:
-    // computing FixMatch views of 500 phone photos peaked at 2.2-3.5 GB RSS, 223 MB with the
-    // threshold pinned at its 128 KiB default (pinned at 4 MiB: still 1.5 GB).
+    // computing FixMatch views of 500 phone photos peaked at 1.3-2.1 GB RSS (21 s), 227 MB
+    // with the threshold pinned at its 128 KiB default (29.5 s: every big buffer is mmapped
+    // afresh); 1 MiB gave 436 MB (25.6 s). Memory wins on a phone; the root cause is open.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: a malloc tuning call before any thread starts.
     unsafe {
