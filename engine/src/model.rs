@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ndarray::{s, Array1, Array2};
+use ndarray::{s, Array2};
 use serde::Serialize;
 
 use crate::learn::active;
@@ -359,13 +359,15 @@ impl Engine {
             .iter()
             .map(|st| unlabeled_views(&p, &cached, st))
             .collect();
+        // Standardise only the train rows per candidate; the whole gallery once, at the end.
+        let x_train_raw = rows(p.data.x.view(), &p.train);
         let candidates: Vec<Candidate> = weights
             .iter()
             .zip(&standardizers)
             .zip(&all_views)
             .map(|((&weight, st), views)| Candidate {
                 weight,
-                x_train: rows(st.apply(&p.data.x).view(), &p.train),
+                x_train: st.apply(&x_train_raw),
                 views: views.as_ref(),
             })
             .collect();
@@ -613,9 +615,8 @@ fn test_metrics(p: &Prepared, head: &Head, threshold: f32) -> Option<Metrics> {
     if p.test.len() < MIN_TEST_LABELS || positives == 0 || positives == p.test.len() {
         return None;
     }
-    let scores: Array1<f32> = test_scores(p, head).into();
     Some(metrics::evaluate(
-        scores.as_slice().expect("contiguous"),
+        &test_scores(p, head),
         &as_bool(&p.y_test),
         threshold,
     ))

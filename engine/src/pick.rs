@@ -225,9 +225,7 @@ pub fn random_unlabeled(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Pi
     // the same gallery gives the same sample in any database; sample_indices returns sorted
     // indices, so the asking order is shuffled deterministically too.
     let mut rng = crate::learn::head::Rng::new(seed);
-    for i in (1..picked.len()).rev() {
-        picked.swap(i, rng.below(i + 1));
-    }
+    rng.shuffle(&mut picked);
     Ok(picked)
 }
 

@@ -219,9 +219,7 @@ pub fn bench_learn(
     for seed in 0..seeds {
         let mut rng = Rng::new(seed + 100);
         let mut order: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            order.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut order);
         let (pool, test) = order.split_at(n * 7 / 10);
         let in_pool = {
             let mut v = vec![false; n];
@@ -237,9 +235,7 @@ pub fn bench_learn(
         for (u, &deleted) in USERS.iter().enumerate() {
             let mut classes: Vec<usize> = (0..class_names.len()).collect();
             let mut crng = Rng::new(seed * 31 + u as u64);
-            for i in (1..classes.len()).rev() {
-                classes.swap(i, crng.below(i + 1));
-            }
+            crng.shuffle(&mut classes);
             let truth: Vec<usize> = class
                 .iter()
                 .map(|c| classes[..deleted].contains(c) as usize)

@@ -40,9 +40,7 @@ pub fn bench_refresh(engine: &mut Engine, labels: usize, rounds: usize) -> Resul
     };
     let mut order: Vec<usize> = (0..photos.len()).collect();
     let mut rng = Rng::new(7);
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
+    rng.shuffle(&mut order);
     // Half the labels from the deleted class, so both kinds are there.
     let (mut dels, mut keeps) = (0, 0);
     let mut used = 0;

@@ -113,6 +113,13 @@ impl Rng {
         (self.next_u64() % n.max(1) as u64) as usize
     }
 
+    /// Fisher-Yates shuffle in place.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
+
     /// Standard normal (Box-Muller).
     pub fn normal(&mut self) -> f32 {
         let (u1, u2) = (self.uniform().max(1e-7), self.uniform());
@@ -253,9 +260,7 @@ pub(crate) mod tests {
             rng.normal() + if j < 3 { 3.0 * y[i] as f32 } else { 0.0 }
         });
         if shuffle {
-            for i in (1..n).rev() {
-                y.swap(i, rng.below(i + 1));
-            }
+            rng.shuffle(&mut y);
         }
         (x, y)
     }

@@ -227,9 +227,7 @@ pub fn stratified_folds(y: &[bool], k: usize, seed: u64) -> Vec<usize> {
     let mut rng = Rng::new(seed);
     let mut shuffled = |class: bool| {
         let mut rows: Vec<usize> = (0..n).filter(|&i| y[i] == class).collect();
-        for i in (1..rows.len()).rev() {
-            rows.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut rows);
         rows
     };
     let positives = shuffled(true);
