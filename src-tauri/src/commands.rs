@@ -1,0 +1,327 @@
+//! The commands the UI invokes. Each is small and typed: it takes photo ids (never a path
+//! from the page, except the folders the user picked in the dialog to scan), runs the engine
+//! on a blocking thread, and returns plain engine data or an error sentence the UI shows.
+//!
+//! Events: `scan-progress` ([`ScanProgressEvent`], throttled to ~10 a second) and `job`
+//! ([`JobEvent`]: a long job started or ended).
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use precious_engine::learn::record::Model;
+use precious_engine::{
+    Engine, Evaluation, Label, PhotoDetails, PickedPhoto, RestoreReport, ScanOptions, ScanProgress,
+    ScanReport, Split, Status, Suggestions, TrainOptions, TrainReport, TrashReport, TrashedPhoto,
+};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+use crate::state::{lock, AppState};
+
+/// What a command returns: the value, or a sentence for the UI.
+pub type CmdResult<T> = Result<T, String>;
+
+/// Runs `f` on a blocking thread with the quick engine handle.
+async fn quick<T, F>(state: &AppState, f: F) -> CmdResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Engine) -> precious_engine::Result<T> + Send + 'static,
+{
+    let s = state.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&mut lock(&s.inner.quick)))
+        .await
+        .map_err(|e| format!("internal error: {e}"))?
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the long job `name` on a blocking thread with the work engine handle, announcing it
+/// with `job` events; refuses to start while another long job runs.
+async fn long<R, T, F>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    name: &'static str,
+    f: F,
+) -> CmdResult<T>
+where
+    R: Runtime,
+    T: Send + 'static,
+    F: FnOnce(&mut Engine) -> precious_engine::Result<T> + Send + 'static,
+{
+    {
+        let mut busy = lock(&state.inner.busy);
+        if let Some(other) = *busy {
+            return Err(format!(
+                "busy: {other} is running; try again when it has finished"
+            ));
+        }
+        *busy = Some(name);
+    }
+    let _ = app.emit(
+        "job",
+        JobEvent {
+            job: name,
+            state: "started",
+            error: None,
+        },
+    );
+    let s = state.clone();
+    let result = tauri::async_runtime::spawn_blocking(move || f(&mut lock(&s.inner.work)))
+        .await
+        .map_err(|e| format!("internal error: {e}"))
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    *lock(&state.inner.busy) = None;
+    let _ = app.emit(
+        "job",
+        JobEvent {
+            job: name,
+            state: if result.is_ok() { "finished" } else { "failed" },
+            error: result.as_ref().err().cloned(),
+        },
+    );
+    result
+}
+
+/// A long job started, finished or failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobEvent {
+    pub job: &'static str,
+    /// `started`, `finished` or `failed`.
+    pub state: &'static str,
+    pub error: Option<String>,
+}
+
+/// `scan-progress`: the engine's progress plus rate and ETA, so the page only draws.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanProgressEvent {
+    #[serde(flatten)]
+    pub progress: ScanProgress,
+    /// Photos indexed per second so far.
+    pub rate: f64,
+    /// Seconds left at that rate; `None` until there is a rate.
+    pub eta_s: Option<f64>,
+}
+
+impl ScanProgressEvent {
+    fn new(p: &ScanProgress) -> Self {
+        let rate = if p.elapsed_s > 0.0 {
+            p.done as f64 / p.elapsed_s
+        } else {
+            0.0
+        };
+        let left = p.to_index.saturating_sub(p.done) as f64;
+        ScanProgressEvent {
+            progress: p.clone(),
+            rate,
+            eta_s: (rate > 0.0).then_some(left / rate),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelArg {
+    Keep,
+    Delete,
+    Skip,
+}
+
+impl From<LabelArg> for Label {
+    fn from(l: LabelArg) -> Label {
+        match l {
+            LabelArg::Keep => Label::Keep,
+            LabelArg::Delete => Label::Delete,
+            LabelArg::Skip => Label::Skip,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitArg {
+    #[default]
+    Train,
+    Test,
+}
+
+impl From<SplitArg> for Split {
+    fn from(s: SplitArg) -> Split {
+        match s {
+            SplitArg::Train => Split::Train,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+/// The label in force after an undo.
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelNow {
+    pub label: Label,
+    pub split: Split,
+}
+
+/// Counts, labels, the files that could not be indexed, and the long job running now.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppStatus {
+    #[serde(flatten)]
+    pub status: Status,
+    pub busy: Option<&'static str>,
+    pub thumbs_dir: String,
+}
+
+#[tauri::command]
+pub async fn status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    let busy = *lock(&state.inner.busy);
+    quick(&state, move |e| {
+        Ok(AppStatus {
+            status: e.status()?,
+            busy,
+            thumbs_dir: e.thumbs_dir().display().to_string(),
+        })
+    })
+    .await
+}
+
+/// Indexes the folders the user chose in the folder dialog, emitting `scan-progress`.
+#[tauri::command]
+pub async fn scan<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    folders: Vec<String>,
+) -> CmdResult<ScanReport> {
+    if folders.is_empty() {
+        return Err("choose at least one folder to scan".into());
+    }
+    let dirs: Vec<PathBuf> = folders.into_iter().map(PathBuf::from).collect();
+    state.inner.cancel_scan.store(false, Ordering::SeqCst);
+    let s = state.inner().clone();
+    let emitter = app.clone();
+    let report = long(&app, &state, "scan", move |e| {
+        let mut last = Instant::now() - Duration::from_secs(1);
+        let mut last_phase = None;
+        let mut on_progress = |p: &ScanProgress| {
+            if last.elapsed() >= Duration::from_millis(100) || last_phase != Some(p.phase) {
+                last = Instant::now();
+                last_phase = Some(p.phase);
+                let _ = emitter.emit("scan-progress", ScanProgressEvent::new(p));
+            }
+        };
+        let opts = ScanOptions {
+            cancel: Some(&s.inner.cancel_scan),
+        };
+        e.scan_folders(&dirs, &opts, &mut on_progress)
+    })
+    .await;
+    // Content may have changed under the same ids.
+    lock(&state.inner.thumb_paths).clear();
+    report
+}
+
+/// Asks a running scan to stop; what was indexed so far is kept.
+#[tauri::command]
+pub async fn cancel_scan(state: State<'_, AppState>) -> CmdResult<()> {
+    state.inner.cancel_scan.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// The next `n` photos to label: the K-means/uncertainty queue for `train`, a random sample of
+/// unlabeled photos for `test`.
+#[tauri::command]
+pub async fn label_queue(
+    state: State<'_, AppState>,
+    split: SplitArg,
+    n: usize,
+    seed: Option<u64>,
+) -> CmdResult<Vec<PickedPhoto>> {
+    let n = n.clamp(1, 500);
+    quick(&state, move |e| {
+        e.label_queue(split.into(), n, seed.unwrap_or(1))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn photo(state: State<'_, AppState>, id: i64) -> CmdResult<PhotoDetails> {
+    quick(&state, move |e| e.photo(id)).await
+}
+
+#[tauri::command]
+pub async fn set_label(
+    state: State<'_, AppState>,
+    id: i64,
+    label: LabelArg,
+    split: SplitArg,
+) -> CmdResult<()> {
+    quick(&state, move |e| e.set_label(id, label.into(), split.into())).await
+}
+
+/// Undoes the last label change of photo `id`; returns the label now in force, if any.
+#[tauri::command]
+pub async fn undo_label(state: State<'_, AppState>, id: i64) -> CmdResult<Option<LabelNow>> {
+    quick(&state, move |e| {
+        Ok(e.undo_label(id)?
+            .map(|(label, split)| LabelNow { label, split }))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn train<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CmdResult<TrainReport> {
+    long(&app, &state, "train", |e| e.train(&TrainOptions::default())).await
+}
+
+#[tauri::command]
+pub async fn evaluate(state: State<'_, AppState>) -> CmdResult<Evaluation> {
+    quick(&state, |e| e.evaluate()).await
+}
+
+/// Delete suggestions (refreshing the model first when train labels changed).
+#[tauri::command]
+pub async fn suggest<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CmdResult<Suggestions> {
+    long(&app, &state, "suggest", |e| e.suggest()).await
+}
+
+/// Moves photos to the OS trash (each only if unchanged since indexing).
+#[tauri::command]
+pub async fn trash<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    ids: Vec<i64>,
+) -> CmdResult<TrashReport> {
+    if ids.is_empty() {
+        return Err("no photos selected".into());
+    }
+    long(&app, &state, "trash", move |e| e.trash(&ids)).await
+}
+
+/// Puts photos back from the trash: `ids`, or without ids the latest batch still there.
+#[tauri::command]
+pub async fn restore<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    ids: Option<Vec<i64>>,
+) -> CmdResult<RestoreReport> {
+    long(&app, &state, "restore", move |e| match ids {
+        Some(ids) if !ids.is_empty() => e.restore(&ids),
+        _ => e.restore_last_batch(),
+    })
+    .await
+}
+
+/// What precious put in the trash and has not restored.
+#[tauri::command]
+pub async fn trashed(state: State<'_, AppState>) -> CmdResult<Vec<TrashedPhoto>> {
+    quick(&state, |e| e.trashed()).await
+}
+
+/// Every trained model, newest first.
+#[tauri::command]
+pub async fn models(state: State<'_, AppState>) -> CmdResult<Vec<Model>> {
+    quick(&state, |e| e.models()).await
+}

@@ -1,0 +1,54 @@
+// Screen switching (hash routes), the shared status line and long-job events.
+
+import { listen } from './api.js';
+import { $, say } from './util.js';
+import * as library from './library.js';
+import { Swiper } from './label.js';
+import * as suggestions from './suggestions.js';
+import * as trash from './trash.js';
+import * as model from './model.js';
+
+const swipers = {};
+for (const box of document.querySelectorAll('.swiper')) swipers[box.dataset.split] = new Swiper(box, box.dataset.split);
+
+const screens = {
+  library: { show: library.show },
+  label: { show: () => swipers.train.show(), hide: () => swipers.train.hide() },
+  test: { show: () => swipers.test.show(), hide: () => swipers.test.hide() },
+  suggestions: { show: suggestions.show },
+  trash: { show: trash.show },
+  model: { show: model.show },
+};
+
+let current = null;
+
+function route() {
+  const name = location.hash.replace('#', '') in screens ? location.hash.replace('#', '') : 'library';
+  if (name === current) return;
+  if (current && screens[current].hide) screens[current].hide();
+  for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== `screen-${name}`;
+  for (const a of document.querySelectorAll('.tabs a')) {
+    if (a.dataset.screen === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  current = name;
+  screens[name].show();
+  $(`#h-${name}`).focus({ preventScroll: true });
+}
+
+for (const h of document.querySelectorAll('.screen h2')) h.tabIndex = -1;
+
+const JOB_WORDS = { scan: 'Scanning', train: 'Training', suggest: 'Computing suggestions', trash: 'Moving to trash', restore: 'Restoring' };
+listen('job', (j) => {
+  document.body.dataset.busy = j.state === 'started' ? j.job : '';
+  if (j.state === 'started') say(`${JOB_WORDS[j.job] || j.job}…`);
+  else if (j.state === 'failed') say(`${JOB_WORDS[j.job] || j.job} failed: ${j.error}`, 'error');
+  if (j.state === 'finished' && j.job === 'train') model.refreshIfShown();
+});
+
+library.init();
+suggestions.init();
+trash.init();
+model.init();
+window.addEventListener('hashchange', route);
+route();
