@@ -87,7 +87,10 @@ pub struct Status {
     pub photos: PhotoCounts,
     /// Files that could not be indexed (failed or unsupported), with the reason.
     pub errors: Vec<FileError>,
+    /// All labels, then by split.
     pub labels: LabelCounts,
+    pub train_labels: LabelCounts,
+    pub test_labels: LabelCounts,
     pub db_path: String,
     pub db_bytes: u64,
     /// Indexed photos by how their working image was decoded.
@@ -259,11 +262,20 @@ impl Engine {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let l = count_by(conn, "SELECT label, COUNT(*) FROM labels GROUP BY label")?;
+        let l = count_by(
+            conn,
+            "SELECT split || ' ' || label, COUNT(*) FROM labels GROUP BY split, label",
+        )?;
+        let counts = |split: &str| LabelCounts {
+            keep: n(&l, &format!("{split} keep")),
+            delete: n(&l, &format!("{split} delete")),
+            skip: n(&l, &format!("{split} skip")),
+        };
+        let (train_labels, test_labels) = (counts("train"), counts("test"));
         let labels = LabelCounts {
-            keep: n(&l, "keep"),
-            delete: n(&l, "delete"),
-            skip: n(&l, "skip"),
+            keep: train_labels.keep + test_labels.keep,
+            delete: train_labels.delete + test_labels.delete,
+            skip: train_labels.skip + test_labels.skip,
         };
         let decode_paths = count_by(
             conn,
@@ -275,6 +287,8 @@ impl Engine {
             photos,
             errors,
             labels,
+            train_labels,
+            test_labels,
             db_path: self.db_path().display().to_string(),
             db_bytes: (page * pages) as u64,
             decode_paths,
@@ -368,6 +382,24 @@ impl Engine {
             }
             Split::Test => pick::random_unlabeled(self.store.conn(), n, seed),
         }
+    }
+
+    /// The thumbnail file of photo `id`, if one was written: one indexed lookup, for front
+    /// ends that show many thumbnails (`photo` also finds near-duplicates, an O(n) scan).
+    pub fn thumbnail_path(&self, id: i64) -> Result<Option<PathBuf>> {
+        let hash: Option<Vec<u8>> = self
+            .store
+            .conn()
+            .query_row("SELECT content_hash FROM photos WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(Error::NoSuchPhoto(id))?;
+        Ok(hash
+            .as_deref()
+            .and_then(|h| <[u8; 32]>::try_from(h).ok())
+            .map(|h| self.thumbs.path(&h))
+            .filter(|p| p.exists()))
     }
 
     /// Everything known about one photo.

@@ -1,7 +1,7 @@
 //! The user's model, as [`Engine`] methods: train, evaluate, suggest. Glue between the store,
 //! the views stage and the learner; the maths lives in [`crate::learn`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use ndarray::{s, Array2};
@@ -430,6 +430,28 @@ impl Engine {
         record::latest(self.conn())?.ok_or_else(|| {
             Error::Invalid("no model yet: label photos, then run `precious train`".into())
         })
+    }
+
+    /// Train labels (keep or delete) the newest model has not learned: labeled or relabeled
+    /// since it was trained. All of them before the first model. Front ends use it to show
+    /// progress toward the next training.
+    pub fn labels_since_model(&self) -> Result<u64> {
+        let mut stmt = self.conn().prepare(
+            "SELECT photo_id, label FROM labels WHERE split = 'train' AND label != 'skip'",
+        )?;
+        let labels: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(model) = record::latest(self.conn())? else {
+            return Ok(labels.len() as u64);
+        };
+        let keep: HashSet<i64> = model.training_set.keep.iter().copied().collect();
+        let delete: HashSet<i64> = model.training_set.delete.iter().copied().collect();
+        let learned = |id: &i64, label: &str| match label {
+            "keep" => keep.contains(id),
+            _ => delete.contains(id),
+        };
+        Ok(labels.iter().filter(|(id, l)| !learned(id, l)).count() as u64)
     }
 
     /// The newest model as a standalone ONNX file (raw feature rows in, class probabilities

@@ -329,6 +329,44 @@ fn restore_last_batch_undoes_requests_newest_first() {
     assert!(engine.restore_last_batch().unwrap().photos.is_empty());
 }
 
+/// Emptying deletes for good only what precious trashed (and only what was asked), leaves the
+/// rest of the OS trash alone, and journals it; a purged photo can no longer be restored.
+#[test]
+fn empty_trash_purges_only_precious_items() {
+    setup();
+    let g = Gallery::new(3);
+    let (mut engine, photos) = g.indexed();
+    let ids: Vec<i64> = photos.iter().map(|p| p.0).collect();
+    engine.trash(&ids[..2]).unwrap();
+    // Something the user trashed themselves, from the same folder.
+    let theirs = g.dir.join("theirs.txt");
+    std::fs::write(&theirs, b"not a photo of precious").unwrap();
+    trash::delete(&theirs).unwrap();
+
+    // Only a trashed photo may be named.
+    assert!(engine.empty_trash(&[ids[2]]).is_err());
+    let r = engine.empty_trash(&[ids[0]]).unwrap();
+    assert_eq!((r.done, r.photos.len()), (1, 1), "{r:?}");
+    assert!(!in_os_trash(&photos[0].1) && in_os_trash(&photos[1].1));
+    let r = engine.empty_trash(&[]).unwrap();
+    assert_eq!(r.photos.iter().map(|o| o.id).collect::<Vec<_>>(), [ids[1]]);
+    assert!(!in_os_trash(&photos[1].1));
+    assert!(in_os_trash(&theirs), "the user's own trash item must stay");
+    assert!(engine.trashed().unwrap().is_empty());
+    let r = engine.restore(&[ids[0]]).unwrap();
+    assert_eq!(r.photos[0].reason.as_deref(), Some("not in the trash"));
+    assert_eq!(
+        g.journal(),
+        [
+            ("trash".into(), "purged".into()),
+            ("trash".into(), "purged".into()),
+            ("purge".into(), "done".into()),
+            ("purge".into(), "done".into()),
+        ]
+    );
+    assert!(photos[2].1.exists());
+}
+
 /// The `precious trash` / `restore` commands with `--json`: outcomes, the listing, and a
 /// non-zero exit when a photo was refused.
 #[test]

@@ -120,4 +120,30 @@ pub const MIGRATIONS: &[&str] = &[
         body            TEXT NOT NULL           -- JSON: head weights, standardiser, threshold
     );
     "#,
+    // 4: emptying the trash. A `purge` row journals deleting a trashed photo's bytes for good
+    // (only ever on the user's explicit request); when it is done the photo's `trash` row
+    // turns `purged`. SQLite cannot alter a CHECK constraint, so the table is rebuilt.
+    r#"
+    CREATE TABLE actions_new (
+        id              INTEGER PRIMARY KEY,
+        batch           INTEGER NOT NULL,
+        photo_id        INTEGER NOT NULL REFERENCES photos(id),
+        kind            TEXT NOT NULL CHECK (kind IN ('trash','restore','purge')),
+        state           TEXT NOT NULL
+                        CHECK (state IN ('planned','done','failed','undone','purged')),
+        original        BLOB NOT NULL,
+        size            INTEGER NOT NULL,
+        mtime_ns        INTEGER NOT NULL,
+        content_hash    BLOB NOT NULL,
+        trashed_as      BLOB,
+        reason          TEXT,
+        created_at      INTEGER NOT NULL,
+        finished_at     INTEGER
+    );
+    INSERT INTO actions_new SELECT * FROM actions;
+    DROP TABLE actions;
+    ALTER TABLE actions_new RENAME TO actions;
+    CREATE INDEX actions_photo ON actions(photo_id);
+    CREATE INDEX actions_state ON actions(state);
+    "#,
 ];

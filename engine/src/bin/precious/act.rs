@@ -32,6 +32,22 @@ pub fn restore(db: &Path, ids: &[i64], json: bool) -> Result<()> {
     finish(&report, "restored", json)
 }
 
+/// `empty-trash [ID...] --yes`: without `--yes` it only says what would be deleted for good.
+pub fn empty_trash(db: &Path, ids: &[i64], yes: bool, json: bool) -> Result<()> {
+    let mut engine = Engine::open(db)?;
+    if !yes {
+        let trashed = engine.trashed()?;
+        let n = trashed
+            .iter()
+            .filter(|t| ids.is_empty() || ids.contains(&t.id))
+            .count();
+        return Err(Error::Invalid(format!(
+            "this deletes {n} photos for good (they cannot be restored); run again with --yes"
+        )));
+    }
+    finish(&engine.empty_trash(ids)?, "deleted for good", json)
+}
+
 fn finish(r: &ActReport, verb: &str, json: bool) -> Result<()> {
     if json {
         super::print_json(r)?;
@@ -76,7 +92,7 @@ fn print_report(r: &ActReport, verb: &str) {
         let what: Vec<&str> = what.into_iter().flatten().collect();
         println!("  [{:>5}] {status:<8} {}", o.id, what.join(": "));
     }
-    let freed = if verb == "restored" {
+    let freed = if verb != "moved to the trash" {
         ""
     } else {
         ", freed when the trash is emptied"

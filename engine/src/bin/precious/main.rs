@@ -90,6 +90,15 @@ enum Command {
         #[arg(value_name = "ID")]
         ids: Vec<i64>,
     },
+    /// Delete for good the photos precious put in the OS trash (no ID: all of them); nothing
+    /// else in the trash is touched. Irreversible: asks for --yes
+    EmptyTrash {
+        #[arg(value_name = "ID")]
+        ids: Vec<i64>,
+        /// Confirm: the photos cannot be restored afterwards
+        #[arg(long)]
+        yes: bool,
+    },
     /// Train a delete classifier on the train labels (FixMatch over augmented views by default)
     Train {
         /// Labels only: the same head without FixMatch's unlabeled loss
@@ -280,6 +289,7 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
         }
         Command::Trash { ids, list } => act::trash(&db, &ids, list, cli.json),
         Command::Restore { ids } => act::restore(&db, &ids, cli.json),
+        Command::EmptyTrash { ids, yes } => act::empty_trash(&db, &ids, yes, cli.json),
         Command::Label {
             keep,
             delete,
