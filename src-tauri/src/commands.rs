@@ -165,6 +165,8 @@ pub struct LabelNow {
 pub struct AppStatus {
     #[serde(flatten)]
     pub status: Status,
+    /// Train labels the newest model has not learned yet (progress toward the next training).
+    pub labels_since_model: u64,
     pub busy: Option<&'static str>,
     pub thumbs_dir: String,
 }
@@ -175,6 +177,7 @@ pub async fn status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
     quick(&state, move |e| {
         Ok(AppStatus {
             status: e.status()?,
+            labels_since_model: e.labels_since_model()?,
             busy,
             thumbs_dir: e.thumbs_dir().display().to_string(),
         })
@@ -310,6 +313,20 @@ pub async fn restore<R: Runtime>(
     long(&app, &state, "restore", move |e| match ids {
         Some(ids) if !ids.is_empty() => e.restore(&ids),
         _ => e.restore_last_batch(),
+    })
+    .await
+}
+
+/// Deletes for good what precious put in the trash (`ids`, or all of it). Irreversible: the
+/// page asks twice before calling it.
+#[tauri::command]
+pub async fn empty_trash<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    ids: Option<Vec<i64>>,
+) -> CmdResult<TrashReport> {
+    long(&app, &state, "empty-trash", move |e| {
+        e.empty_trash(ids.as_deref().unwrap_or_default())
     })
     .await
 }

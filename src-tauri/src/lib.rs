@@ -59,6 +59,7 @@ pub fn builder<R: Runtime>(
             commands::trash,
             commands::restore,
             commands::trashed,
+            commands::empty_trash,
             commands::models,
         ])
 }

@@ -81,17 +81,17 @@ fn parse_id(path: &str) -> Option<i64> {
 /// The engine's thumbnail path for photo `id`, and the thumbnail folder.
 fn lookup(state: &AppState, id: i64) -> Result<(PathBuf, PathBuf), Refusal> {
     let engine = lock(&state.inner.quick);
-    let details = engine.photo(id).map_err(|e| match e {
+    let file = engine.thumbnail_path(id).map_err(|e| match e {
         Error::NoSuchPhoto(_) => (StatusCode::NOT_FOUND, format!("no photo with id {id}")),
         e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     })?;
-    let file = details.thumbnail.ok_or_else(|| {
+    let file = file.ok_or_else(|| {
         (
             StatusCode::NOT_FOUND,
             format!("photo {id} has no thumbnail"),
         )
     })?;
-    Ok((PathBuf::from(file), engine.thumbs_dir().to_path_buf()))
+    Ok((file, engine.thumbs_dir().to_path_buf()))
 }
 
 /// `file` with symlinks resolved, if it is a regular file inside `dir` (also resolved).

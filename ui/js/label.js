@@ -4,6 +4,7 @@
 
 import { invoke, thumbUrl } from './api.js';
 import { el, say, guarded, basename } from './util.js';
+import * as training from './training.js';
 
 const BATCH = 30;
 const PRELOAD = 3;
@@ -46,6 +47,7 @@ export class Swiper {
 
   show() {
     this.visible = true;
+    if (this.split === 'train') training.update();
     document.addEventListener('keydown', this.onKey);
     this.exhausted = false;
     if (!this.current()) this.refill();
@@ -86,6 +88,8 @@ export class Swiper {
     }
     this.reset();
     this.img.src = thumbUrl(p.id);
+    this.card.dataset.id = p.id;
+    this.card.dataset.path = p.path;
     this.img.alt = `Photo ${basename(p.path)}`;
     this.card.setAttribute('aria-label', `${basename(p.path)}: delete or keep?`);
     const why = { representative: 'typical of a group', uncertain: 'the model is unsure', random: 'random test photo' }[p.asked_because] || '';
@@ -95,7 +99,7 @@ export class Swiper {
     if (this.queue.length <= PRELOAD + 1 && !this.exhausted) this.refill();
   }
 
-  async decide(label) {
+  async decide(label, since = performance.now()) {
     const p = this.current();
     if (!p) return;
     this.queue.shift();
@@ -103,6 +107,7 @@ export class Swiper {
     this.undo.push(p);
     this.fly(label);
     this.render();
+    this.markShown(since);
     const ok = await guarded(() => invoke('set_label', { id: p.id, label, split: this.split }));
     if (ok === undefined) {
       // Not saved: put it back in front.
@@ -112,7 +117,18 @@ export class Swiper {
       this.render();
     } else {
       say(`${basename(p.path)}: ${label}`);
+      if (this.split === 'train') training.update();
     }
+  }
+
+  /** Records `swipe` (decision to the next card's image decoded and painted) as a
+   * performance measure, which the end-to-end tests read. */
+  markShown(since) {
+    if (!this.current()) return;
+    const done = () => requestAnimationFrame(() => setTimeout(() => {
+      performance.measure('swipe', { start: since, end: performance.now() });
+    }, 0));
+    this.img.decode().then(done, done);
   }
 
   async undoLast() {
@@ -124,15 +140,16 @@ export class Swiper {
     this.count--;
     this.render();
     say(`Undone: ${basename(p.path)} is ${r ? r.label : 'unlabeled'} again`);
+    if (this.split === 'train') training.update();
   }
 
   onKey(e) {
     if (!this.visible || e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.target.closest && e.target.closest('input, textarea, select, dialog')) return;
     const k = e.key;
-    if (k === 'ArrowLeft') this.decide('delete');
-    else if (k === 'ArrowRight') this.decide('keep');
-    else if (k === 'ArrowDown') this.decide('skip');
+    if (k === 'ArrowLeft') this.decide('delete', e.timeStamp);
+    else if (k === 'ArrowRight') this.decide('keep', e.timeStamp);
+    else if (k === 'ArrowDown') this.decide('skip', e.timeStamp);
     else if (k === 'u' || k === 'U') this.undoLast();
     else return;
     e.preventDefault();
@@ -193,7 +210,7 @@ export class Swiper {
       start = null;
       c.classList.remove('dragging');
       if (e.type !== 'pointercancel' && (Math.abs(dx) > c.offsetWidth * FLING_FRACTION || fast)) {
-        this.decide(dx < 0 ? 'delete' : 'keep');
+        this.decide(dx < 0 ? 'delete' : 'keep', e.timeStamp);
       } else {
         c.classList.add('settle');
         this.reset();

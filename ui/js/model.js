@@ -2,7 +2,8 @@
 // model versions, "Train now".
 
 import { invoke } from './api.js';
-import { $, el, pct, say, guarded, fillCounts } from './util.js';
+import { $, el, pct, guarded, fillCounts } from './util.js';
+import { trainNow, onTrained } from './training.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 let shown = false;
@@ -59,7 +60,9 @@ async function load() {
   ]);
   if (status) {
     fillCounts($('#model-labels'), [
-      ['Keep', status.labels.keep], ['Delete', status.labels.delete], ['Skip', status.labels.skip],
+      ['Train: keep', status.train_labels.keep], ['Train: delete', status.train_labels.delete],
+      ['Test: keep', status.test_labels.keep], ['Test: delete', status.test_labels.delete],
+      ['Skipped', status.labels.skip], ['Not yet learned', status.labels_since_model],
     ]);
   }
   const box = $('#pr-curve');
@@ -70,8 +73,7 @@ async function load() {
     box.replaceChildren(prCurve([], null));
   } else {
     const m = ev.test || ev.cross_validation;
-    const basis = ev.test ? `on ${ev.test_labels} held-out test labels` : `cross-validated (${ev.folds} folds) on train labels`;
-    $('#model-note').textContent = `Model #${ev.model_id} (${ev.method}), ${basis}. ${ev.note}`;
+    $('#model-note').textContent = `Model #${ev.model_id} (${ev.method}): ${ev.note}.`;
     fillCounts($('#model-metrics'), m ? [
       ['Precision', pct(m.precision)], ['Recall', pct(m.recall)], ['F1', pct(m.f1)],
       ['AUROC', m.auroc == null ? '–' : m.auroc.toFixed(2)], ['Cut', `P(delete) ≥ ${ev.threshold.value.toFixed(2)}`],
@@ -98,14 +100,13 @@ async function load() {
 async function train() {
   const b = $('#train-now');
   b.disabled = true;
-  const r = await guarded(() => invoke('train'));
+  await trainNow();
   b.disabled = false;
-  if (r) say(`Trained model #${r.model.id}.`);
-  load();
 }
 
 export function init() {
   $('#train-now').addEventListener('click', train);
+  onTrained(() => refreshIfShown());
 }
 
 export function show() {

@@ -3,6 +3,7 @@
 
 import { invoke } from './api.js';
 import { $, el, thumb, bytes, pct, say, guarded, basename, confirmBox } from './util.js';
+import { idle } from './training.js';
 
 let data = null;
 const selected = new Set();
@@ -67,6 +68,7 @@ function render() {
 
 async function load() {
   $('#suggest-note').textContent = 'Computing suggestions…';
+  await idle();
   const r = await guarded(() => invoke('suggest'));
   data = r || null;
   selected.clear();

@@ -1,13 +1,15 @@
 // Trash: what precious moved to the system trash; restore selected or undo the last move.
 
 import { invoke } from './api.js';
-import { $, el, thumb, bytes, say, guarded, basename } from './util.js';
+import { $, el, thumb, bytes, say, guarded, basename, confirmBox } from './util.js';
 
 const selected = new Set();
+let listed = [];
 
 async function load() {
   const list = await guarded(() => invoke('trashed'));
   if (!list) return;
+  listed = list;
   for (const id of [...selected]) if (!list.some((p) => p.id === id)) selected.delete(id);
   const ul = $('#trash-list');
   if (list.length === 0) {
@@ -33,6 +35,20 @@ function update() {
   const b = $('#trash-restore');
   b.disabled = selected.size === 0;
   b.textContent = selected.size ? `Restore ${selected.size} selected` : 'Restore selected';
+  $('#trash-empty').disabled = listed.length === 0;
+}
+
+/** Deletes for good what precious trashed: asks twice, the second time naming the count. */
+async function emptyTrash() {
+  const n = listed.length;
+  const total = listed.reduce((a, p) => a + p.bytes, 0);
+  if (!await confirmBox(`Empty the trash? ${n} photos (${bytes(total)}) that precious moved there will be deleted for good. Nothing else in the system trash is touched.`, 'Continue…')) return;
+  if (!await confirmBox(`Really delete ${n} photos for good? This cannot be undone.`, `Delete ${n} photos for good`)) return;
+  const r = await guarded(() => invoke('empty_trash', {}));
+  if (!r) return;
+  const bad = r.photos.filter((p) => p.status !== 'done');
+  say(`Deleted ${r.done} photos for good (${bytes(r.bytes)} freed).${bad.length ? ` ${bad.length} left alone: ${bad[0].reason || bad[0].status}` : ''}`, bad.length ? 'error' : 'info');
+  load();
 }
 
 async function restore(ids) {
@@ -47,6 +63,7 @@ async function restore(ids) {
 export function init() {
   $('#trash-undo').addEventListener('click', () => restore(null));
   $('#trash-restore').addEventListener('click', () => restore([...selected]));
+  $('#trash-empty').addEventListener('click', emptyTrash);
 }
 
 export function show() {
