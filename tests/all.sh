@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test CI runs: the engine (unit, integration, CLI), the app's commands (tauri::test mock
+# runtime), then the end-to-end suite: the real app in a real webview under Xvfb. Needs the
+# Debian packages libwebkit2gtk-4.1-dev, xvfb, xauth and webkit2gtk-driver, and Node.js with
+# npm (README: Set-up). `cargo test` alone runs the engine's tests without any of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --locked --workspace
+tests/e2e/run.sh
