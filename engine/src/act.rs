@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use trash::TrashItem;
 
+use crate::os_trash::{self as trash, TrashItem};
 use crate::source::{io_reason, mtime_ns, Locator};
 use crate::store::now_secs;
 use crate::{Engine, Error, Result};
@@ -722,6 +722,7 @@ fn trash_reason(e: &trash::Error) -> String {
         trash::Error::FileSystem { path, source } => {
             format!("the trash failed: {}: {source}", path.display())
         }
+        trash::Error::Unknown { description } => format!("the trash failed: {description}"),
         other => format!("the trash failed: {other:?}"),
     }
 }

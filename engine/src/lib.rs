@@ -17,6 +17,7 @@ pub mod format;
 pub mod learn;
 pub mod metadata;
 mod model;
+mod os_trash;
 pub mod pick;
 pub mod scan;
 pub mod simulated;

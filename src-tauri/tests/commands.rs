@@ -348,3 +348,89 @@ fn symlink(target: &Path, link: &Path) {
 fn symlink(target: &Path, link: &Path) {
     std::os::windows::fs::symlink_file(target, link).unwrap();
 }
+
+/// The learning commands over IPC on their own database: train (refused without both kinds),
+/// models, evaluate, suggest (never a photo labeled keep), progress toward the next training,
+/// and emptying the trash refused for a photo that is not in it.
+#[test]
+fn train_evaluate_suggest_and_training_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, w) = mock_app(AppState::open(&dir.path().join("p.sqlite")).unwrap());
+    let root = gallery().canonicalize().unwrap();
+    invoke(&w, "scan", json!({ "folders": [root] })).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    let junk = ["blurred", "dark", "overexposed", "screenshot", "download"];
+    let label_of = |path: &str| {
+        let rel = Path::new(path).strip_prefix(&root).unwrap();
+        let f = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| Path::new(f["path"].as_str().unwrap()) == rel)
+            .unwrap();
+        if junk.contains(&f["category"].as_str().unwrap()) {
+            "delete"
+        } else {
+            "keep"
+        }
+    };
+
+    let err = invoke(&w, "train", json!({})).unwrap_err();
+    assert!(err.is_string(), "{err}");
+    let queue = invoke(&w, "label_queue", json!({ "split": "train", "n": 20 })).unwrap();
+    let mut keeps = vec![];
+    for p in queue.as_array().unwrap() {
+        let label = label_of(p["path"].as_str().unwrap());
+        let id = p["id"].as_i64().unwrap();
+        if label == "keep" {
+            keeps.push(id);
+        }
+        invoke(
+            &w,
+            "set_label",
+            json!({ "id": id, "label": label, "split": "train" }),
+        )
+        .unwrap();
+    }
+    let status = invoke(&w, "status", json!({})).unwrap();
+    assert_eq!(status["labels_since_model"], json!(20), "{status}");
+    assert_eq!(status["train_labels"]["keep"], json!(keeps.len()));
+
+    let report = invoke(&w, "train", json!({})).unwrap();
+    let model_id = report["model"]["id"].as_i64().unwrap();
+    assert_eq!(
+        invoke(&w, "status", json!({})).unwrap()["labels_since_model"],
+        json!(0)
+    );
+    let models = invoke(&w, "models", json!({})).unwrap();
+    assert_eq!(models[0]["id"], json!(model_id));
+    let ev = invoke(&w, "evaluate", json!({})).unwrap();
+    assert_eq!(ev["model_id"], json!(model_id));
+    assert_eq!(ev["positive_class"], json!("delete"));
+    let s = invoke(&w, "suggest", json!({})).unwrap();
+    let suggested: Vec<i64> = s["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert!(!suggested.is_empty(), "{s}");
+    assert!(suggested.iter().all(|id| !keeps.contains(id)), "{s}");
+
+    // One more label: one not yet learned.
+    let next = invoke(&w, "label_queue", json!({ "split": "train", "n": 1 })).unwrap();
+    let id = next[0]["id"].as_i64().unwrap();
+    invoke(
+        &w,
+        "set_label",
+        json!({ "id": id, "label": "keep", "split": "train" }),
+    )
+    .unwrap();
+    assert_eq!(
+        invoke(&w, "status", json!({})).unwrap()["labels_since_model"],
+        json!(1)
+    );
+    let err = invoke(&w, "empty_trash", json!({ "ids": [id] })).unwrap_err();
+    assert_eq!(err, json!(format!("photo {id}: not in the trash")));
+}
