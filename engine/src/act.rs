@@ -269,11 +269,7 @@ impl Engine {
                 trashed.retain(|a| wanted.contains(&a.photo_id));
                 for id in unique(ids) {
                     if !trashed.iter().any(|a| a.photo_id == id) {
-                        let why = if photo_exists(e.conn(), id)? {
-                            "not in the trash"
-                        } else {
-                            "no such photo"
-                        };
+                        let why = not_trashed(e.conn(), id)?;
                         return Err(Error::Invalid(format!("photo {id}: {why}")));
                     }
                 }
@@ -297,11 +293,7 @@ impl Engine {
             kind: ActionKind::Purge,
             ..trashed
         };
-        let item = a
-            .trashed_as
-            .as_deref()
-            .and_then(|t| listed.by_id(t))
-            .cloned();
+        let item = listed.item_of(&a).cloned();
         let Some(item) = item else {
             a.id = journal_planned(self.conn(), batch, &a)?;
             let note = "already gone from the OS trash (emptied by other means)";
@@ -346,11 +338,7 @@ impl Engine {
         a: &Action,
         listed: &OsTrash,
     ) -> Result<(ActStatus, Option<String>)> {
-        if a.trashed_as
-            .as_deref()
-            .and_then(|t| listed.by_id(t))
-            .is_some()
-        {
+        if listed.item_of(a).is_some() {
             settle(self.conn(), a.id, "failed", None, Some(INTERRUPTED))?;
             return Ok((ActStatus::Failed, Some(INTERRUPTED.into())));
         }
@@ -517,7 +505,7 @@ impl Engine {
             self.finish_restore(a, "done", None, true)?;
             return Ok((ActStatus::Done, None));
         }
-        let in_trash = a.trashed_as.as_deref().and_then(|t| listed.by_id(t));
+        let in_trash = listed.item_of(a);
         let why = if in_trash.is_some() {
             INTERRUPTED
         } else {
@@ -554,23 +542,13 @@ impl Engine {
 
     fn restore_one(&mut self, batch: i64, id: i64, listed: &OsTrash) -> Result<PhotoOutcome> {
         let Some(trashed) = live_trash(self.conn(), id)? else {
-            let known = photo_exists(self.conn(), id)?;
-            let why = if known {
-                "not in the trash"
-            } else {
-                "no such photo"
-            };
-            return Ok(refused(id, String::new(), why));
+            return Ok(refused(id, String::new(), not_trashed(self.conn(), id)?));
         };
         let mut a = Action {
             kind: ActionKind::Restore,
             ..trashed
         };
-        let item = a
-            .trashed_as
-            .as_deref()
-            .and_then(|t| listed.by_id(t))
-            .cloned();
+        let item = listed.item_of(&a).cloned();
         let Some(item) = item else {
             if hash_file(&a.original.to_path()).is_ok_and(|h| h == a.hash) {
                 // Put back by other means (a file manager): record it so the journal is true.
@@ -741,7 +719,9 @@ impl OsTrash {
         Ok(OsTrash { items })
     }
 
-    fn by_id(&self, id: &[u8]) -> Option<&TrashItem> {
+    /// The trash item a journal row stands for, if it is still in the trash.
+    fn item_of(&self, a: &Action) -> Option<&TrashItem> {
+        let id = a.trashed_as.as_deref()?;
         self.items.iter().find(|i| os_bytes(&i.id) == id)
     }
 
@@ -870,12 +850,18 @@ fn live_trash(conn: &Connection, photo_id: i64) -> Result<Option<Action>> {
     Ok(actions(conn, filter, [photo_id])?.pop())
 }
 
-fn photo_exists(conn: &Connection, id: i64) -> Result<bool> {
-    Ok(conn.query_row(
+/// Why photo `id`, which has no live trash row, cannot be restored or purged.
+fn not_trashed(conn: &Connection, id: i64) -> Result<&'static str> {
+    let known: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM photos WHERE id = ?1)",
         [id],
         |r| r.get(0),
-    )?)
+    )?;
+    Ok(if known {
+        "not in the trash"
+    } else {
+        "no such photo"
+    })
 }
 
 /// Trash items that journal rows already stand for.
