@@ -426,7 +426,7 @@ async function main() {
     await click('#suggest-trash');
     await waitFor('the confirmation', "return document.querySelector('#confirm').open;");
     await click('#confirm-ok');
-    await waitFor('the move', "return /^Moved 1 photos/.test(document.querySelector('#status').textContent);", 30000);
+    await waitFor('the move', "return /^Moved 1 photo [(]/.test(document.querySelector('#status').textContent);", 30000);
     assert(!fs.existsSync(p) && trashed().length === 1, 'one photo in the OS trash');
     await go('trash');
     await waitFor('1 photo listed', "return document.querySelectorAll('#trash-list .tile').length === 1 && !document.querySelector('#trash-empty').disabled;");
@@ -444,7 +444,7 @@ async function main() {
     await click('#confirm-ok');
     await waitFor('the second question', "return document.querySelector('#confirm').open && /Really/.test(document.querySelector('#confirm-text').textContent);");
     await click('#confirm-ok');
-    await waitFor('the trash emptied', "return /^Deleted 1 photos for good/.test(document.querySelector('#status').textContent);", 30000);
+    await waitFor('the trash emptied', "return /^Deleted 1 photo for good/.test(document.querySelector('#status').textContent);", 30000);
     assert(trashed().length === 0 && !fs.existsSync(p), 'deleted for good after two yeses');
     await waitFor('the list empty', "return document.querySelectorAll('#trash-list .tile').length === 0;");
   });
@@ -473,10 +473,11 @@ async function main() {
     assert(a.tabs === 6 && a.live, 'tabs focusable, a live status region');
   });
 
-  await check('restart resumes: labels, models and folders kept', async () => {
+  await check('restart resumes: screen, labels, models and folders kept', async () => {
     await endSession();
     await newSession();
-    await waitFor('the first screen', "return !document.querySelector('#screen-library').hidden;", 30000);
+    // The screen last open (Label, from the phone-width check) comes back.
+    await waitFor('the last screen', "return !document.querySelector('#screen-label').hidden;", 30000);
     await waitFor('folders remembered', "return document.querySelectorAll('#folders li').length === 1;");
     const s = await invoke('status');
     assert(s.train_labels.keep + s.train_labels.delete === TRAIN_LABELS, `train labels kept: ${JSON.stringify(s.train_labels)}`);

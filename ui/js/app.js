@@ -22,8 +22,13 @@ const screens = {
 
 let current = null;
 
+const LAST = 'precious.screen';
+
 function route() {
-  const name = location.hash.replace('#', '') in screens ? location.hash.replace('#', '') : 'library';
+  const asked = location.hash.replace('#', '');
+  // No screen asked for (a fresh start): resume on the one the user was on.
+  const name = asked in screens ? asked : (localStorage.getItem(LAST) in screens ? localStorage.getItem(LAST) : 'library');
+  localStorage.setItem(LAST, name);
   if (name === current) return;
   if (current && screens[current].hide) screens[current].hide();
   for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== `screen-${name}`;

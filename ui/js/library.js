@@ -1,7 +1,7 @@
 // Library: choose folders, scan with progress (count, rate, ETA, errors), summary.
 
 import { chooseFolders, invoke, listen } from './api.js';
-import { $, el, say, guarded, duration, bytes, fillCounts } from './util.js';
+import { $, el, say, guarded, duration, bytes, fillCounts, photos } from './util.js';
 
 const KEY = 'precious.folders';
 let folders = JSON.parse(localStorage.getItem(KEY) || '[]');
@@ -63,7 +63,7 @@ async function scan() {
     const dl = el('dl', { class: 'counts' });
     fillCounts(dl, summary);
     $('#scan-summary').replaceChildren(el('h3', { text: r.cancelled ? 'Scan cancelled' : 'Scan finished' }), dl);
-    say(r.cancelled ? 'Scan cancelled; what was indexed is kept.' : `Scan finished: ${r.indexed} photos indexed.`);
+    say(r.cancelled ? 'Scan cancelled; what was indexed is kept.' : `Scan finished: ${photos(r.indexed)} indexed.`);
   }
   await refreshCounts();
 }

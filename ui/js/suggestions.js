@@ -2,7 +2,7 @@
 // the kept best shot marked, select/deselect, and one confirmed move to the trash.
 
 import { invoke } from './api.js';
-import { $, el, thumb, bytes, pct, say, guarded, basename, confirmBox } from './util.js';
+import { $, el, thumb, bytes, pct, say, guarded, basename, confirmBox, photos as photoCount } from './util.js';
 import { idle } from './training.js';
 
 let data = null;
@@ -44,7 +44,7 @@ function updateAction() {
   const total = data ? data.photos.filter((p) => selected.has(p.id)).reduce((a, p) => a + p.bytes, 0) : 0;
   const b = $('#suggest-trash');
   b.disabled = n === 0;
-  b.textContent = `Move ${n} photo${n === 1 ? '' : 's'} (${bytes(total)}) to trash`;
+  b.textContent = `Move ${photoCount(n)} (${bytes(total)}) to trash`;
 }
 
 function render() {
@@ -53,7 +53,7 @@ function render() {
   const photos = [...data.photos].sort((a, b) => b.p_delete - a.p_delete);
   grid.replaceChildren(...photos.map(tile));
   const refreshed = data.refreshed ? ` Model refreshed with your new labels in ${data.refreshed.seconds.toFixed(1)} s.` : '';
-  $('#suggest-note').textContent = `${photos.length} photos suggested (${bytes(data.bytes)}), from model #${data.model_id}.${refreshed}`;
+  $('#suggest-note').textContent = `${photoCount(photos.length)} suggested (${bytes(data.bytes)}), from model #${data.model_id}.${refreshed}`;
   const byId = new Map(data.photos.map((p) => [p.id, p]));
   $('#groups-title').hidden = data.near_duplicate_groups.length === 0;
   $('#suggest-groups').replaceChildren(...data.near_duplicate_groups.map((g) => el('li', {},
@@ -80,12 +80,12 @@ async function load() {
 async function moveToTrash() {
   const ids = [...selected];
   const total = data.photos.filter((p) => selected.has(p.id)).reduce((a, p) => a + p.bytes, 0);
-  const ok = await confirmBox(`Move ${ids.length} photos (${bytes(total)}) to the system trash? You can restore them from the Trash screen.`, 'Move to trash');
+  const ok = await confirmBox(`Move ${photoCount(ids.length)} (${bytes(total)}) to the system trash? You can restore them from the Trash screen.`, 'Move to trash');
   if (!ok) return;
   const r = await guarded(() => invoke('trash', { ids }));
   if (!r) return;
   const refused = r.photos.filter((p) => p.status !== 'done');
-  say(`Moved ${r.done} photos (${bytes(r.bytes)}) to the trash.${refused.length ? ` ${refused.length} refused: ${refused[0].reason || refused[0].status}` : ''}`,
+  say(`Moved ${photoCount(r.done)} (${bytes(r.bytes)}) to the trash.${refused.length ? ` ${refused.length} refused: ${refused[0].reason || refused[0].status}` : ''}`,
     refused.length ? 'error' : 'info');
   const gone = new Set(r.photos.filter((p) => p.status === 'done').map((p) => p.id));
   data.photos = data.photos.filter((p) => !gone.has(p.id));

@@ -1,7 +1,7 @@
 // Trash: what precious moved to the system trash; restore selected or undo the last move.
 
 import { invoke } from './api.js';
-import { $, el, thumb, bytes, say, guarded, basename, confirmBox } from './util.js';
+import { $, el, thumb, bytes, say, guarded, basename, confirmBox, photos } from './util.js';
 
 const selected = new Set();
 let listed = [];
@@ -42,12 +42,12 @@ function update() {
 async function emptyTrash() {
   const n = listed.length;
   const total = listed.reduce((a, p) => a + p.bytes, 0);
-  if (!await confirmBox(`Empty the trash? ${n} photos (${bytes(total)}) that precious moved there will be deleted for good. Nothing else in the system trash is touched.`, 'Continue…')) return;
-  if (!await confirmBox(`Really delete ${n} photos for good? This cannot be undone.`, `Delete ${n} photos for good`)) return;
+  if (!await confirmBox(`Empty the trash? ${photos(n)} (${bytes(total)}) that precious moved there will be deleted for good. Nothing else in the system trash is touched.`, 'Continue…')) return;
+  if (!await confirmBox(`Really delete ${photos(n)} for good? This cannot be undone.`, `Delete ${photos(n)} for good`)) return;
   const r = await guarded(() => invoke('empty_trash', {}));
   if (!r) return;
   const bad = r.photos.filter((p) => p.status !== 'done');
-  say(`Deleted ${r.done} photos for good (${bytes(r.bytes)} freed).${bad.length ? ` ${bad.length} left alone: ${bad[0].reason || bad[0].status}` : ''}`, bad.length ? 'error' : 'info');
+  say(`Deleted ${photos(r.done)} for good (${bytes(r.bytes)} freed).${bad.length ? ` ${bad.length} left alone: ${bad[0].reason || bad[0].status}` : ''}`, bad.length ? 'error' : 'info');
   load();
 }
 
@@ -55,7 +55,7 @@ async function restore(ids) {
   const r = await guarded(() => invoke('restore', ids ? { ids } : {}));
   if (!r) return;
   const bad = r.photos.filter((p) => p.status !== 'done');
-  say(`Restored ${r.done} photos.${bad.length ? ` ${bad.length} not restored: ${bad[0].reason || bad[0].status}` : ''}`, bad.length ? 'error' : 'info');
+  say(`Restored ${photos(r.done)}.${bad.length ? ` ${bad.length} not restored: ${bad[0].reason || bad[0].status}` : ''}`, bad.length ? 'error' : 'info');
   selected.clear();
   load();
 }

@@ -34,6 +34,11 @@ export function bytes(n) {
   return `${v.toFixed(i && v < 10 ? 1 : 0)} ${u[i]}`;
 }
 
+/** "1 photo", "3 photos". */
+export function photos(n) {
+  return `${n} photo${n === 1 ? '' : 's'}`;
+}
+
 export function pct(x) {
   return x == null ? '–' : `${(x * 100).toFixed(0)}%`;
 }
