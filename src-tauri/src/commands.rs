@@ -66,7 +66,17 @@ where
         },
     );
     let s = state.clone();
-    let result = tauri::async_runtime::spawn_blocking(move || f(&mut lock(&s.inner.work)))
+    // A thread of its own, at background priority (the blocking pool's threads are reused by
+    // quick calls, and a thread cannot raise its priority back).
+    let job = move || {
+        std::thread::spawn(move || {
+            crate::priority::lower_this_thread();
+            f(&mut lock(&s.inner.work))
+        })
+        .join()
+        .map_err(|_| precious_engine::Error::Invalid(format!("{name} crashed")))?
+    };
+    let result = tauri::async_runtime::spawn_blocking(job)
         .await
         .map_err(|e| format!("internal error: {e}"))
         .and_then(|r| r.map_err(|e| e.to_string()));

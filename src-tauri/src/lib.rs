@@ -7,6 +7,7 @@
 //! root.
 
 pub mod commands;
+pub mod priority;
 pub mod state;
 pub mod thumbs;
 
@@ -75,6 +76,7 @@ fn db_path<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::erro
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    priority::background_rayon_pool();
     builder(tauri::Builder::default(), None)
         .setup(|app| {
             let db = db_path(app)?;

@@ -4,7 +4,9 @@
 //! Long jobs (scan, train, suggest, trash, restore) lock `work` for minutes at a time; quick
 //! calls (status, the label queue, labels, photo details, thumbnails) use `quick`, a second
 //! connection (SQLite WAL lets it read and write meanwhile), so the user can keep swiping
-//! while a model trains and thumbnails keep loading during a scan.
+//! while a model trains and thumbnails keep loading during a scan. A third connection,
+//! `thumbs`, only reads (WAL readers never wait for writers), so thumbnails never queue
+//! behind a label write.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,12 @@ pub struct AppState {
 pub(crate) struct Inner {
     pub(crate) work: Mutex<Engine>,
     pub(crate) quick: Mutex<Engine>,
+    /// Thumbnail lookups only (reads): never queued behind a label write that waits for the
+    /// database's write lock while a long job writes.
+    pub(crate) thumbs: Mutex<Engine>,
+    /// Fixed at open: read on every thumbnail request without taking a lock.
+    db_path: PathBuf,
+    thumbs_dir: PathBuf,
     /// Set by `cancel_scan`, cleared when a scan starts.
     pub(crate) cancel_scan: AtomicBool,
     /// The long job running now (`"scan"`, `"train"`, ...), to refuse a second one.
@@ -34,10 +42,14 @@ impl AppState {
     pub fn open(db: &Path) -> precious_engine::Result<AppState> {
         let work = Engine::open(db)?;
         let quick = Engine::open(db)?;
+        let thumbs = Engine::open(db)?;
         Ok(AppState {
             inner: Arc::new(Inner {
+                db_path: work.db_path().to_path_buf(),
+                thumbs_dir: work.thumbs_dir().to_path_buf(),
                 work: Mutex::new(work),
                 quick: Mutex::new(quick),
+                thumbs: Mutex::new(thumbs),
                 cancel_scan: AtomicBool::new(false),
                 busy: Mutex::new(None),
                 thumb_paths: Mutex::new(HashMap::new()),
@@ -47,12 +59,12 @@ impl AppState {
 
     /// The database file this state was opened on.
     pub fn db_path(&self) -> PathBuf {
-        lock(&self.inner.quick).db_path().to_path_buf()
+        self.inner.db_path.clone()
     }
 
     /// The folder the `thumb:` scheme may serve from.
     pub fn thumbs_dir(&self) -> PathBuf {
-        lock(&self.inner.quick).thumbs_dir().to_path_buf()
+        self.inner.thumbs_dir.clone()
     }
 }
 

@@ -49,11 +49,11 @@ pub fn serve(state: &AppState, path: &str) -> Result<Vec<u8>, Refusal> {
     let id = parse_id(path)
         .ok_or_else(|| (StatusCode::BAD_REQUEST, "expected /<photo id>".to_string()))?;
     let cached = lock(&state.inner.thumb_paths).get(&id).cloned();
-    let (file, dir) = match cached {
-        Some(file) => (file, state.thumbs_dir()),
+    let file = match cached {
+        Some(file) => file,
         None => lookup(state, id)?,
     };
-    let file = inside(&file, &dir)?;
+    let file = inside(&file, &state.thumbs_dir())?;
     match std::fs::read(&file) {
         Ok(bytes) => {
             lock(&state.inner.thumb_paths).insert(id, file);
@@ -78,9 +78,9 @@ fn parse_id(path: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-/// The engine's thumbnail path for photo `id`, and the thumbnail folder.
-fn lookup(state: &AppState, id: i64) -> Result<(PathBuf, PathBuf), Refusal> {
-    let engine = lock(&state.inner.quick);
+/// The engine's thumbnail path for photo `id`.
+fn lookup(state: &AppState, id: i64) -> Result<PathBuf, Refusal> {
+    let engine = lock(&state.inner.thumbs);
     let file = engine.thumbnail_path(id).map_err(|e| match e {
         Error::NoSuchPhoto(_) => (StatusCode::NOT_FOUND, format!("no photo with id {id}")),
         e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -91,7 +91,7 @@ fn lookup(state: &AppState, id: i64) -> Result<(PathBuf, PathBuf), Refusal> {
             format!("photo {id} has no thumbnail"),
         )
     })?;
-    Ok((file, engine.thumbs_dir().to_path_buf()))
+    Ok(file)
 }
 
 /// `file` with symlinks resolved, if it is a regular file inside `dir` (also resolved).

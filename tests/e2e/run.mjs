@@ -333,6 +333,7 @@ async function main() {
       median: s[Math.floor(s.length / 2)],
       p95: s[Math.min(s.length - 1, Math.floor(s.length * 0.95))],
       max: s[s.length - 1],
+      in_order: d.map(Math.round),
     };
   });
 

@@ -50,7 +50,9 @@ export async function update() {
   bar.value = Math.min(since, EVERY);
   const both = t.keep > 0 && t.delete > 0;
   if (running || s.busy === 'train') {
-    bar.removeAttribute('value');
+    // A full bar, not an indeterminate one: its endless animation costs the page frames
+    // while the training already keeps the cores busy.
+    bar.value = EVERY;
     text.textContent = 'Training in the background… keep swiping.';
   } else if (since >= EVERY && both) {
     text.textContent = 'Training…';
