@@ -4,6 +4,10 @@
 //!
 //! Cheapest path first: a big-enough, consistent EXIF thumbnail; else a JPEG decoded at 1/2..1/8
 //! scale in the DCT domain; full decode only where neither applies (PNG, WebP, GIF, odd JPEGs).
+//!
+//! JPEGs go through libjpeg-turbo when the `turbojpeg` feature is on (desktop), and through the
+//! pure-Rust decoders (jpeg-decoder, the `image` crate) otherwise or when libjpeg-turbo fails or
+//! warns on a file, so failure reasons stay those of the pure-Rust decoders: see [`JpegCodec`].
 
 use std::fmt;
 use std::io::Cursor;
@@ -14,6 +18,10 @@ use serde::Serialize;
 
 use crate::format::{self, Format, Sniffed};
 use crate::metadata::{self, Exif};
+
+#[cfg(feature = "turbojpeg")]
+#[path = "jpeg_turbo.rs"]
+pub(crate) mod turbo;
 
 /// Shorter side of the working image: the backbone's documented preprocessing resizes the
 /// shorter side to 256 and centre-crops 224.
@@ -106,6 +114,34 @@ pub enum Strategy {
     Full,
 }
 
+/// Which decoder reads JPEGs: the main image, the EXIF thumbnail and the partial decode that
+/// checks the thumbnail. Scans use [`JpegCodec::DEFAULT`]; the choice exists to compare codecs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JpegCodec {
+    /// libjpeg-turbo, with the pure-Rust decoders as the fallback for any file it fails or
+    /// warns on (CMYK, 12-bit, damaged data). Without the `turbojpeg` feature, the same as
+    /// [`JpegCodec::PureRust`].
+    LibjpegTurbo,
+    /// jpeg-decoder for DCT-scaled decodes, the `image` crate for full ones.
+    PureRust,
+}
+
+impl JpegCodec {
+    pub const DEFAULT: JpegCodec = if cfg!(feature = "turbojpeg") {
+        JpegCodec::LibjpegTurbo
+    } else {
+        JpegCodec::PureRust
+    };
+
+    /// Whether this build has the codec (libjpeg-turbo needs the `turbojpeg` feature).
+    pub fn available(self) -> bool {
+        match self {
+            JpegCodec::LibjpegTurbo => cfg!(feature = "turbojpeg"),
+            JpegCodec::PureRust => true,
+        }
+    }
+}
+
 /// A file's bytes, understood: its format, EXIF and working image.
 pub struct Loaded {
     pub format: Format,
@@ -120,6 +156,16 @@ pub fn load(
     extension: Option<&str>,
     strategy: Strategy,
 ) -> Result<Loaded, FailReason> {
+    load_with(bytes, extension, strategy, JpegCodec::DEFAULT)
+}
+
+/// [`load`] with a chosen JPEG codec.
+pub fn load_with(
+    bytes: &[u8],
+    extension: Option<&str>,
+    strategy: Strategy,
+    codec: JpegCodec,
+) -> Result<Loaded, FailReason> {
     let format = match format::sniff(&bytes[..bytes.len().min(64)], extension) {
         Sniffed::Supported(f) => f,
         Sniffed::Unsupported(why) => return Err(FailReason::Unsupported(why)),
@@ -131,12 +177,13 @@ pub fn load(
     let exif = metadata::read_exif(bytes);
     // Third-party decoders are not trusted to never panic on hostile input: a panic becomes
     // this file's failure, not the scan's.
-    let decoded = std::panic::catch_unwind(|| decode_with(bytes, format, &exif, strategy))
-        .unwrap_or_else(|_| {
-            Err(FailReason::Corrupt(
-                "the decoder crashed on this file".into(),
-            ))
-        })?;
+    let decoded =
+        std::panic::catch_unwind(|| decode_with_codec(bytes, format, &exif, strategy, codec))
+            .unwrap_or_else(|_| {
+                Err(FailReason::Corrupt(
+                    "the decoder crashed on this file".into(),
+                ))
+            })?;
     Ok(Loaded {
         format,
         exif,
@@ -150,8 +197,18 @@ pub fn decode_with(
     exif: &Exif,
     strategy: Strategy,
 ) -> Result<Decoded, FailReason> {
+    decode_with_codec(bytes, format, exif, strategy, JpegCodec::DEFAULT)
+}
+
+pub fn decode_with_codec(
+    bytes: &[u8],
+    format: Format,
+    exif: &Exif,
+    strategy: Strategy,
+    codec: JpegCodec,
+) -> Result<Decoded, FailReason> {
     let (stored, path) = match format {
-        Format::Jpeg => decode_jpeg(bytes, exif, strategy)?,
+        Format::Jpeg => decode_jpeg(bytes, exif, strategy, codec)?,
         _ => {
             let img = decode_full(bytes, MAX_OTHER_PIXELS)?;
             let dims = img.dimensions();
@@ -177,6 +234,7 @@ fn decode_jpeg(
     bytes: &[u8],
     exif: &Exif,
     strategy: Strategy,
+    codec: JpegCodec,
 ) -> Result<(Stored, DecodePath), FailReason> {
     let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     dec.read_info().map_err(jpeg_reason)?;
@@ -192,9 +250,28 @@ fn decode_jpeg(
         .thumbnail
         .clone()
         .filter(|_| strategy == Strategy::Fastest);
-    let thumb = thumb.and_then(|r| usable_thumbnail(&bytes[r], w, h));
-    if let Some(thumb) = thumb.filter(|t| thumbnail_matches(bytes, t, w, h)) {
+    let thumb = thumb.and_then(|r| usable_thumbnail(&bytes[r], w, h, codec));
+    if let Some(thumb) = thumb.filter(|t| thumbnail_matches(bytes, t, w, h, codec)) {
         return Ok(((thumb, (w, h)), DecodePath::ExifThumbnail));
+    }
+    if codec == JpegCodec::LibjpegTurbo {
+        // The smallest 1/8..1 scale keeping the shorter side at least the working size, as
+        // jpeg-decoder picks below.
+        let denom = match strategy {
+            Strategy::Full => 1,
+            _ => [8, 4, 2]
+                .into_iter()
+                .find(|d| w.min(h).div_ceil(*d) >= WORKING_SHORT_SIDE)
+                .unwrap_or(1),
+        };
+        if let Some(img) = decode_turbo(bytes, denom, (w, h), false) {
+            let path = if denom > 1 {
+                DecodePath::DctScaled
+            } else {
+                DecodePath::Full
+            };
+            return Ok(((img, (w, h)), path));
+        }
     }
     if strategy == Strategy::Full {
         return Ok((
@@ -238,6 +315,25 @@ fn decode_jpeg(
     }
 }
 
+/// libjpeg-turbo's decode at 1/`denom` scale, or `None` to leave the file to the pure-Rust
+/// decoders: not built in, a failure, a warning on damaged data (unless `damage_ok`), or an
+/// output above the allocation bound (the `image` crate then refuses the file with the usual
+/// reason).
+#[allow(unused_variables)]
+fn decode_turbo(bytes: &[u8], denom: u32, size: (u32, u32), damage_ok: bool) -> Option<RgbImage> {
+    #[cfg(feature = "turbojpeg")]
+    {
+        let out = (size.0.div_ceil(denom) as u64) * (size.1.div_ceil(denom) as u64) * 3;
+        if out <= MAX_DECODE_ALLOC {
+            return turbo::decode_rgb(bytes, denom, size)
+                .ok()
+                .filter(|d| damage_ok || d.warning.is_none())
+                .map(|d| d.image);
+        }
+    }
+    None
+}
+
 /// Offset of the main image's first scan (SOS marker). Segments before it are skipped by
 /// their lengths, so markers inside APP1 (an EXIF thumbnail's own SOS/EOI) do not count.
 fn first_scan(bytes: &[u8]) -> Option<usize> {
@@ -271,26 +367,27 @@ const MAX_THUMBNAIL_DIFF: f64 = 12.0;
 /// scan data decoded at 1/8 scale gives the top rows of the image (the decoder pads the rest), and
 /// the top 5% of rows must match the thumbnail's. Catches edits that kept the old thumbnail
 /// (exposure, colour, content changes); blur-only edits are invisible at this scale.
-fn thumbnail_matches(bytes: &[u8], thumb: &RgbImage, w: u32, h: u32) -> bool {
+fn thumbnail_matches(bytes: &[u8], thumb: &RgbImage, w: u32, h: u32, codec: JpegCodec) -> bool {
     let Some(sos) = first_scan(bytes) else {
         return false;
     };
-    // An EOI right after the cut makes the decoder pad the rest instead of failing.
+    // An EOI right after the cut makes the decoder pad the rest instead of failing (libjpeg
+    // warns about the early end: expected here).
     let mut prefix = bytes[..sos + (bytes.len() - sos) / CHECK_PREFIX].to_vec();
     prefix.extend([0xFF, 0xD9]);
-    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(prefix));
-    let Ok((sw, sh)) = dec.scale((w / 8).max(1) as u16, (h / 8).max(1) as u16) else {
-        return false;
+    let turbo = match codec {
+        JpegCodec::LibjpegTurbo => decode_turbo(&prefix, 8, (w, h), true),
+        JpegCodec::PureRust => None,
     };
-    let fmt = match dec.info() {
-        Some(i) => i.pixel_format,
-        None => return false,
+    let main = match turbo {
+        Some(main) => main,
+        None => match partial_eighth(prefix, w, h) {
+            Some(main) => main,
+            None => return false,
+        },
     };
-    let Ok(px) = dec.decode() else { return false };
-    let Ok(main) = to_rgb(px, sw as u32, sh as u32, fmt) else {
-        return false;
-    };
-    let small = resize_exact(thumb, sw as u32, sh as u32);
+    let (sw, sh) = main.dimensions();
+    let small = resize_exact(thumb, sw, sh);
     let rows = (sh as usize / 20).max(2).min(sh as usize);
     let n = rows * sw as usize * 3;
     let diff: u64 = main.as_raw()[..n]
@@ -301,8 +398,19 @@ fn thumbnail_matches(bytes: &[u8], thumb: &RgbImage, w: u32, h: u32) -> bool {
     (diff as f64 / n as f64) <= MAX_THUMBNAIL_DIFF
 }
 
+/// jpeg-decoder's 1/8-scale decode of a cut-off main image.
+fn partial_eighth(prefix: Vec<u8>, w: u32, h: u32) -> Option<RgbImage> {
+    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(prefix));
+    let (sw, sh) = dec
+        .scale((w / 8).max(1) as u16, (h / 8).max(1) as u16)
+        .ok()?;
+    let fmt = dec.info()?.pixel_format;
+    let px = dec.decode().ok()?;
+    to_rgb(px, sw as u32, sh as u32, fmt).ok()
+}
+
 /// Decodes an EXIF thumbnail if it is big enough and has the main image's aspect ratio.
-fn usable_thumbnail(jpeg: &[u8], main_w: u32, main_h: u32) -> Option<RgbImage> {
+fn usable_thumbnail(jpeg: &[u8], main_w: u32, main_h: u32, codec: JpegCodec) -> Option<RgbImage> {
     let mut dec = jpeg_decoder::Decoder::new(Cursor::new(jpeg));
     dec.read_info().ok()?;
     let info = dec.info()?;
@@ -319,6 +427,11 @@ fn usable_thumbnail(jpeg: &[u8], main_w: u32, main_h: u32) -> Option<RgbImage> {
         jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8
     ) {
         return None;
+    }
+    if codec == JpegCodec::LibjpegTurbo {
+        if let Some(img) = decode_turbo(jpeg, 1, (tw, th), false) {
+            return Some(img);
+        }
     }
     let px = dec.decode().ok()?;
     to_rgb(px, tw, th, info.pixel_format).ok()

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::RgbImage;
 
+use crate::decode::JpegCodec;
+
 const QUALITY: u8 = 80;
 
 pub struct Thumbs {
@@ -38,10 +40,7 @@ impl Thumbs {
         }
         let dir = path.parent().expect("thumbnail paths have a parent");
         std::fs::create_dir_all(dir)?;
-        let mut buf = Vec::with_capacity(32 << 10);
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY)
-            .encode_image(img)
-            .map_err(std::io::Error::other)?;
+        let buf = encode_jpeg(img, JpegCodec::DEFAULT)?;
         // Unique per process and call: two workers may write the same content at once.
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -53,6 +52,20 @@ impl Thumbs {
         std::fs::write(&tmp, &buf)?;
         std::fs::rename(&tmp, &path)
     }
+}
+
+/// A thumbnail's JPEG bytes: baseline, quality 80, no chroma subsampling, whichever codec.
+pub fn encode_jpeg(img: &RgbImage, codec: JpegCodec) -> std::io::Result<Vec<u8>> {
+    #[cfg(feature = "turbojpeg")]
+    if codec == JpegCodec::LibjpegTurbo {
+        return crate::decode::turbo::encode_rgb(img, QUALITY).map_err(std::io::Error::other);
+    }
+    let _ = codec;
+    let mut buf = Vec::with_capacity(32 << 10);
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY)
+        .encode_image(img)
+        .map_err(std::io::Error::other)?;
+    Ok(buf)
 }
 
 pub fn hex(bytes: &[u8]) -> String {
