@@ -1,10 +1,13 @@
-//! The bundled backbone run by tract equals the PyTorch export, and classifies known photos.
+//! The bundled backbone run by tract equals the PyTorch export, and the process's backbone
+//! (ONNX Runtime with `--features ort`) classifies known photos.
 
 mod common;
 
 use common::*;
 use precious_engine::decode::{load, Strategy};
-use precious_engine::features::backbone::{input_tensor, load_onnx, Backbone, EMBEDDING_DIM};
+use precious_engine::features::backbone::{
+    input_tensor, load_onnx, Backbone, Choice, EMBEDDING_DIM,
+};
 use tract_onnx::prelude::*;
 
 fn read_f32(p: &std::path::Path) -> Vec<f32> {
@@ -23,7 +26,8 @@ fn tract_matches_the_pytorch_reference() {
     let tensor: Tensor = tract_ndarray::Array4::from_shape_vec((1, 3, 224, 224), input)
         .unwrap()
         .into();
-    let got = Backbone::shared().unwrap().run(tensor).unwrap();
+    let tract = Backbone::load_with(Choice::Tract, None).unwrap();
+    let got = tract.run(tensor).unwrap();
     assert_eq!(got.len(), EMBEDDING_DIM);
     let max = got
         .iter()

@@ -76,7 +76,18 @@ fn db_path<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::erro
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    // Before any thread starts: bounds the memory of decoding and FixMatch views (`memory`).
+    precious_engine::memory::pin();
     priority::background_rayon_pool();
+    // Say once which backbone embeds photos (ONNX Runtime, or tract and why), loading it off
+    // the UI's way so that the first scan finds it ready.
+    std::thread::spawn(|| {
+        priority::lower_this_thread();
+        eprintln!(
+            "precious: {}",
+            precious_engine::features::backbone::backend_note()
+        );
+    });
     builder(tauri::Builder::default(), None)
         .setup(|app| {
             let db = db_path(app)?;
