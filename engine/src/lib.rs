@@ -15,6 +15,7 @@ pub mod error;
 pub mod features;
 pub mod format;
 pub mod learn;
+pub mod memory;
 pub mod metadata;
 mod model;
 mod os_trash;

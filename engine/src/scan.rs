@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, DecodePath, FailReason, Loaded, Strategy};
 use crate::features::{self, Backbone};
@@ -52,7 +52,7 @@ pub struct ScanProgress {
 }
 
 /// What a scan did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ScanReport {
     pub listed: usize,
     pub unchanged: usize,
@@ -70,9 +70,12 @@ pub struct ScanReport {
     pub stage_seconds: StageSeconds,
     pub cancelled: bool,
     pub elapsed_s: f64,
+    /// The backbone that embedded the photos ("tract" or "ort"; empty if none was needed).
+    #[serde(default)]
+    pub backbone: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DecodePathCounts {
     pub exif_thumbnail: usize,
     pub dct_scaled: usize,
@@ -162,7 +165,7 @@ impl StageClocks {
 }
 
 /// Seconds spent per stage, summed over the worker threads (so they can exceed wall time).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct StageSeconds {
     pub read: f64,
     pub hash: f64,
@@ -328,6 +331,7 @@ pub fn scan(
     } else {
         Some(Backbone::shared()?)
     };
+    report.backbone = backbone.map_or("", |b| b.backend().name()).into();
     let now = now_secs();
     {
         let tx = store.transaction()?;
@@ -340,6 +344,7 @@ pub fn scan(
     }
     let stages = StageClocks::default();
     if let Some(backbone) = backbone {
+        let _alloc = crate::memory::ScanProfile::enter();
         let worker = Worker {
             source,
             backbone,
