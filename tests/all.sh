@@ -7,4 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo test --locked --workspace
+# The optional ONNX Runtime backbone: parity with tract and the fallback (PyPI wheel's library).
+tests/tools/fetch_onnxruntime
+cargo test --locked -p precious-engine --features ort --test ort_backend --test backbone
 tests/e2e/run.sh

@@ -377,7 +377,9 @@ impl Engine {
                         ..PickOptions::default()
                     })?
                     .photos;
-                let uncertain = self.uncertain_photos(n / 2)?;
+                // Up to n, not n/2: an uncertain photo may also be a representative one, and
+                // the interleave then takes the next uncertain photo instead.
+                let uncertain = self.uncertain_photos(n)?;
                 Ok(interleave(representative, uncertain, n))
             }
             Split::Test => pick::random_unlabeled(self.store.conn(), n, seed),

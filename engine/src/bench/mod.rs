@@ -3,6 +3,7 @@
 //! queues, [`learn`] compares learners and queues as a simulated user would meet them,
 //! [`refresh`] times label -> refreshed suggestions.
 
+pub mod index;
 pub mod learn;
 pub mod pick;
 pub mod refresh;

@@ -13,6 +13,7 @@ use precious_engine::{
 use serde::Serialize;
 
 mod act;
+mod bench_index;
 mod demo;
 mod label;
 mod model;
@@ -150,6 +151,34 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Indexing speed on a phone-like gallery derived from real photos (built once), beside the
+    /// seed project's pipeline and Pillow on the same files; rewrites BENCHMARKS.md's indexing
+    /// section. Needs the repository checkout (it runs tests/tools scripts) and Python 3
+    Index {
+        /// Photos in the generated gallery
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Use this gallery (with the generator's manifest.json) instead
+        #[arg(long, value_name = "DIR")]
+        gallery: Option<PathBuf>,
+        /// The 10,000-photo set for the rescan, RSS and refresh targets
+        /// [default: ../shared/data/cifar10-test]
+        #[arg(long, value_name = "DIR")]
+        big: Option<PathBuf>,
+        #[arg(long)]
+        no_big: bool,
+        /// Skip the Python baselines (clustimage, Pillow)
+        #[arg(long)]
+        no_baselines: bool,
+        /// Photos for the one-thread decode timings
+        #[arg(long, default_value_t = 200)]
+        decode_sample: usize,
+        /// Markdown file whose indexing section is rewritten [default: BENCHMARKS.md]
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
     /// Which labeling queue is most informative: K-means on embeddings, on HOG-PCA, or random
     Pick {
         /// Folders to index first (incrementally) into --db
@@ -213,16 +242,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // glibc raises its mmap threshold each time a big block is freed, after which multi-MB
-    // decode buffers and backbone activations come from the thread heaps and fragment them:
-    // computing FixMatch views of 500 phone photos peaked at 1.3-2.1 GB RSS (21 s), 227 MB
-    // with the threshold pinned at its 128 KiB default (29.5 s: every big buffer is mmapped
-    // afresh); 1 MiB gave 436 MB (25.6 s). Memory wins on a phone; the root cause is open.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: a malloc tuning call before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
+    // Before any thread starts: see `memory` for why.
+    precious_engine::memory::pin();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -403,6 +424,31 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
         Command::Demo { gallery } => demo::run(cli.db, gallery, cli.json),
         Command::Bench {
             what:
+                BenchCommand::Index {
+                    count,
+                    seed,
+                    gallery,
+                    big,
+                    no_big,
+                    no_baselines,
+                    decode_sample,
+                    write,
+                },
+        } => bench_index::run(
+            bench_index::Args {
+                count,
+                seed,
+                gallery,
+                big,
+                no_big,
+                no_baselines,
+                decode_sample,
+                write,
+            },
+            cli.json,
+        ),
+        Command::Bench {
+            what:
                 BenchCommand::Pick {
                     dirs,
                     budgets,
@@ -507,6 +553,7 @@ pub(crate) fn print_scan(r: &ScanReport, status: &Status) {
             "Decode paths: {} EXIF thumbnail, {} DCT-scaled JPEG, {} full decode",
             d.exif_thumbnail, d.dct_scaled, d.full
         );
+        println!("{}", precious_engine::features::backbone::backend_note());
         let t = &r.stage_seconds;
         println!(
             "Time per stage (summed over threads): read {:.1} s, hash {:.1} s, decode {:.1} s, embed {:.1} s, HOG/quality/hash {:.1} s, thumbnail {:.1} s, database {:.1} s",
