@@ -29,11 +29,7 @@ fn tract_matches_the_pytorch_reference() {
     let tract = Backbone::load_with(Choice::Tract, None).unwrap();
     let got = tract.run(tensor).unwrap();
     assert_eq!(got.len(), EMBEDDING_DIM);
-    let max = got
-        .iter()
-        .zip(&expected)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0f32, f32::max);
+    let max = max_abs_diff(&got, &expected);
     assert!(max < 1e-4, "max abs diff {max}");
 }
 

@@ -719,11 +719,7 @@ fn exported_onnx_gives_the_stored_models_probabilities() -> TractResult<()> {
         .p_delete(model.body.standardizer.apply(&data.x).view());
     let got = run_onnx(&bytes, &data.x)?;
     assert_eq!(got.len(), data.ids.len());
-    let worst = got
-        .iter()
-        .zip(want.iter())
-        .map(|(g, w)| (g - w).abs())
-        .fold(0f32, f32::max);
+    let worst = max_abs_diff(&got, want.as_slice().expect("a contiguous vector"));
     assert!(worst < 1e-5, "ONNX differs from the head by {worst}");
 
     // The same numbers suggest() ranks by, for photos the user has not labeled delete.

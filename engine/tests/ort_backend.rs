@@ -57,11 +57,7 @@ fn ort_embeddings_match_tract() {
         let a = tract.embed(img).unwrap();
         let b = ort.embed(img).unwrap();
         assert_eq!((a.len(), b.len()), (EMBEDDING_DIM, EMBEDDING_DIM));
-        let d = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0f32, f32::max);
+        let d = max_abs_diff(&a, &b);
         assert!(d <= 1e-4, "{}: max abs diff {d}", p.display());
         max = max.max(d);
     }
@@ -88,11 +84,7 @@ fn ort_matches_the_pytorch_reference() {
             .unwrap()
             .into();
     let got = ort_backbone().run(tensor).unwrap();
-    let max = got
-        .iter()
-        .zip(&expected)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0f32, f32::max);
+    let max = max_abs_diff(&got, &expected);
     assert!(max < 1e-4, "max abs diff {max}");
 }
 

@@ -161,6 +161,15 @@ pub fn jpeg_with_exif(
     out
 }
 
+/// Largest absolute difference between two vectors (embeddings, probabilities).
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
+}
+
 /// Mean absolute difference of two same-sized images, in 0..=255 levels.
 pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
     assert_eq!(a.dimensions(), b.dimensions());
