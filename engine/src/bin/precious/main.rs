@@ -18,6 +18,8 @@ mod demo;
 mod label;
 mod model;
 mod progress;
+mod reliability;
+mod tooling;
 
 #[derive(Parser)]
 #[command(
@@ -154,31 +156,10 @@ enum BenchCommand {
     /// Indexing speed on a phone-like gallery derived from real photos (built once), beside the
     /// seed project's pipeline and Pillow on the same files; rewrites BENCHMARKS.md's indexing
     /// section. Needs the repository checkout (it runs tests/tools scripts) and Python 3
-    Index {
-        /// Photos in the generated gallery
-        #[arg(long, default_value_t = 1000)]
-        count: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Use this gallery (with the generator's manifest.json) instead
-        #[arg(long, value_name = "DIR")]
-        gallery: Option<PathBuf>,
-        /// The 10,000-photo set for the rescan, RSS and refresh targets
-        /// [default: ../shared/data/cifar10-test]
-        #[arg(long, value_name = "DIR")]
-        big: Option<PathBuf>,
-        #[arg(long)]
-        no_big: bool,
-        /// Skip the Python baselines (clustimage, Pillow)
-        #[arg(long)]
-        no_baselines: bool,
-        /// Photos for the one-thread decode timings
-        #[arg(long, default_value_t = 200)]
-        decode_sample: usize,
-        /// Markdown file whose indexing section is rewritten [default: BENCHMARKS.md]
-        #[arg(long, value_name = "FILE")]
-        write: Option<PathBuf>,
-    },
+    Index(bench_index::Args),
+    /// Hardening figures: hostile input files, SIGKILLs mid-operation, two processes on one
+    /// database, fuzzing; rewrites RELIABILITY.md. Needs the repository checkout
+    Reliability(reliability::Args),
     /// Which labeling queue is most informative: K-means on embeddings, on HOG-PCA, or random
     Pick {
         /// Folders to index first (incrementally) into --db
@@ -423,30 +404,11 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
         }
         Command::Demo { gallery } => demo::run(cli.db, gallery, cli.json),
         Command::Bench {
-            what:
-                BenchCommand::Index {
-                    count,
-                    seed,
-                    gallery,
-                    big,
-                    no_big,
-                    no_baselines,
-                    decode_sample,
-                    write,
-                },
-        } => bench_index::run(
-            bench_index::Args {
-                count,
-                seed,
-                gallery,
-                big,
-                no_big,
-                no_baselines,
-                decode_sample,
-                write,
-            },
-            cli.json,
-        ),
+            what: BenchCommand::Index(args),
+        } => bench_index::run(args, cli.json),
+        Command::Bench {
+            what: BenchCommand::Reliability(args),
+        } => reliability::run(args, cli.json),
         Command::Bench {
             what:
                 BenchCommand::Pick {
