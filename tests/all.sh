@@ -10,4 +10,8 @@ cargo test --locked --workspace
 # The optional ONNX Runtime backbone: parity with tract and the fallback (PyPI wheel's library).
 tests/tools/fetch_onnxruntime
 cargo test --locked -p precious-engine --features ort --test ort_backend --test backbone
+# Hostile inputs: a generated corpus (cut, empty, random, mislabelled files, decompression
+# bombs, odd codings, hostile EXIF, odd names, symlink loops, unreadable files) scanned by the
+# binary as child processes; fails on any crash, hang, unrecorded or unexpected outcome.
+cargo run --locked -- bench reliability --only hostile --write target/reliability/ci.md
 tests/e2e/run.sh

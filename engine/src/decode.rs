@@ -33,11 +33,32 @@ pub const MIN_THUMBNAIL_SHORT_SIDE: u32 = WORKING_SHORT_SIDE;
 /// Relative aspect-ratio difference above which a thumbnail is taken as stale (the photo was
 /// cropped or rotated by an editor that kept the old thumbnail) or letterboxed.
 const MAX_THUMBNAIL_ASPECT_DIFF: f64 = 0.02;
-/// Declared-size caps. JPEGs are decoded at up to 1/8 scale, so they may declare more.
+/// Larger EXIF thumbnails are not used (the main image is decoded instead): this path decodes
+/// the thumbnail at full size, so its declared size needs a bound of its own. Real IFD1
+/// thumbnails fit in the 64 KB APP1 segment, far below 1 MP. Found with the decode fuzz target
+/// (`engine/fuzz`): a 600-byte JPEG whose thumbnail declared the main image's 200 MP had
+/// jpeg-decoder allocate gigabytes and spend over 30 s (instrumented) on it.
+const MAX_THUMBNAIL_PIXELS: u64 = 4_000_000;
+/// Declared-size caps. Sequential JPEGs are decoded at up to 1/8 scale, so they may declare
+/// more. Progressive (and arithmetic-coded progressive) JPEGs fall under the general cap: both
+/// decoders keep every DCT coefficient of the whole image until the last scan, whatever the
+/// output scale (2-6 bytes per pixel), so a 192 MP progressive header with a few KB of data
+/// made a scan peak at 646 MB (`precious bench reliability`, part hostile).
 pub const MAX_JPEG_PIXELS: u64 = 200_000_000;
 pub const MAX_OTHER_PIXELS: u64 = 40_000_000;
 /// Bytes any single decode may allocate (guards formats whose header lies about the size).
-const MAX_DECODE_ALLOC: u64 = 512 << 20;
+/// The largest 8-bit image under [`MAX_OTHER_PIXELS`] (RGBA, 160 MB) fits; 16-bit images above
+/// 21-28 MP do not: at 512 MiB a 40 MP 16-bit RGBA PNG (318 MB decoded, then its RGB copy)
+/// peaked at 498 MB in one scan, beyond the hostile-input bound of 400 MB.
+const MAX_DECODE_ALLOC: u64 = 160 << 20;
+/// Aspect-ratio cap (longer side over shorter), checked with the declared sizes. The working
+/// image keeps its shorter side at [`WORKING_SHORT_SIDE`], so its size grows with the aspect
+/// ratio, whatever the pixel count: found by fuzzing (`engine/fuzz`, decode target), a
+/// 4 KB 65535x1 JPEG or a 1 KB 1x65535 GIF asked for a 256x16.7M working image (12.9 GB), a
+/// 300-byte 1x100000 PNG for 19.7 GB, and a 20000x2 JPEG spent seconds resizing to 2 GB. At
+/// 64:1 the working image stays within 256x16384 (12 MB), and panoramas and long scrolling
+/// screenshots (1080x69000) still index.
+pub const MAX_ASPECT_RATIO: u64 = 64;
 
 /// How the working image was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -65,6 +86,7 @@ pub enum FailReason {
     NotAnImage,
     Truncated,
     TooManyPixels { width: u64, height: u64, cap: u64 },
+    TooElongated { width: u64, height: u64 },
     Corrupt(String),
     Io(String),
 }
@@ -86,6 +108,10 @@ impl fmt::Display for FailReason {
                 "too many pixels: {width}x{height} ({} MP) exceeds the {} MP cap",
                 width * height / 1_000_000,
                 cap / 1_000_000
+            ),
+            FailReason::TooElongated { width, height } => write!(
+                f,
+                "too elongated: {width}x{height} exceeds the {MAX_ASPECT_RATIO}:1 aspect ratio cap"
             ),
             FailReason::Corrupt(why) => write!(f, "corrupt image: {why}"),
             FailReason::Io(why) => write!(f, "{why}"),
@@ -210,7 +236,7 @@ pub fn decode_with_codec(
     let (stored, path) = match format {
         Format::Jpeg => decode_jpeg(bytes, exif, strategy, codec)?,
         _ => {
-            let img = decode_full(bytes, MAX_OTHER_PIXELS)?;
+            let img = decode_full(bytes, MAX_OTHER_PIXELS).map_err(|e| riff_cut(bytes, e))?;
             let dims = img.dimensions();
             ((img, dims), DecodePath::Full)
         }
@@ -237,10 +263,27 @@ fn decode_jpeg(
     codec: JpegCodec,
 ) -> Result<(Stored, DecodePath), FailReason> {
     let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    dec.read_info().map_err(jpeg_reason)?;
+    if let Err(e) = dec.read_info() {
+        // jpeg-decoder reads no arithmetic-coded JPEG; libjpeg-turbo does.
+        if codec == JpegCodec::LibjpegTurbo
+            && matches!(
+                e,
+                jpeg_decoder::Error::Unsupported(
+                    jpeg_decoder::UnsupportedFeature::ArithmeticEntropyCoding
+                )
+            )
+        {
+            return decode_arithmetic(bytes, strategy).unwrap_or_else(|| Err(jpeg_reason(e)));
+        }
+        return Err(jpeg_reason(e));
+    }
     let info = dec.info().ok_or(FailReason::Truncated)?;
     let (w, h) = (info.width as u32, info.height as u32);
-    check_pixels(w as u64, h as u64, MAX_JPEG_PIXELS)?;
+    let cap = match info.coding_process {
+        jpeg_decoder::CodingProcess::DctProgressive => MAX_OTHER_PIXELS,
+        _ => MAX_JPEG_PIXELS,
+    };
+    check_pixels(w as u64, h as u64, cap)?;
     // Decoders pad a cut-off scan with grey and report success: check for the end marker.
     if !has_end_of_image(bytes) {
         return Err(FailReason::Truncated);
@@ -313,6 +356,65 @@ fn decode_jpeg(
             DecodePath::Full,
         )),
     }
+}
+
+/// An arithmetic-coded JPEG (SOF9 sequential, SOF10 progressive), which only libjpeg-turbo
+/// decodes: the same caps and end-marker check as [`decode_jpeg`], then libjpeg-turbo at the
+/// DCT scale it would use. `Some(Err)` is a refusal with a reason; `None` means libjpeg-turbo
+/// could not decode it either (the caller then gives jpeg-decoder's reason: unsupported).
+fn decode_arithmetic(
+    bytes: &[u8],
+    strategy: Strategy,
+) -> Option<Result<(Stored, DecodePath), FailReason>> {
+    let (marker, w, h) = frame_header(bytes)?;
+    let cap = if marker == 0xCA {
+        MAX_OTHER_PIXELS
+    } else {
+        MAX_JPEG_PIXELS
+    };
+    if let Err(e) = check_pixels(w as u64, h as u64, cap) {
+        return Some(Err(e));
+    }
+    if !has_end_of_image(bytes) {
+        return Some(Err(FailReason::Truncated));
+    }
+    let denom = match strategy {
+        Strategy::Full => 1,
+        _ => [8, 4, 2]
+            .into_iter()
+            .find(|d| w.min(h).div_ceil(*d) >= WORKING_SHORT_SIDE)
+            .unwrap_or(1),
+    };
+    let img = decode_turbo(bytes, denom, (w, h), false)?;
+    let path = if denom > 1 {
+        DecodePath::DctScaled
+    } else {
+        DecodePath::Full
+    };
+    Some(Ok(((img, (w, h)), path)))
+}
+
+/// The main image's frame header: its SOFn marker byte, width and height. Segments are
+/// skipped by their lengths, like [`first_scan`].
+fn frame_header(bytes: &[u8]) -> Option<(u8, u32, u32)> {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        match bytes[i + 1] {
+            0xFF => i += 1,
+            0xDA => return None,
+            m @ (0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) => {
+                let f = bytes.get(i + 5..i + 9)?;
+                let h = u16::from_be_bytes([f[0], f[1]]) as u32;
+                let w = u16::from_be_bytes([f[2], f[3]]) as u32;
+                return Some((m, w, h));
+            }
+            _ => i += 2 + u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize,
+        }
+    }
+    None
 }
 
 /// libjpeg-turbo's decode at 1/`denom` scale, or `None` to leave the file to the pure-Rust
@@ -415,7 +517,11 @@ fn usable_thumbnail(jpeg: &[u8], main_w: u32, main_h: u32, codec: JpegCodec) -> 
     dec.read_info().ok()?;
     let info = dec.info()?;
     let (tw, th) = (info.width as u32, info.height as u32);
-    if tw.min(th) < MIN_THUMBNAIL_SHORT_SIDE || tw > main_w || th > main_h {
+    if tw.min(th) < MIN_THUMBNAIL_SHORT_SIDE
+        || tw > main_w
+        || th > main_h
+        || tw as u64 * th as u64 > MAX_THUMBNAIL_PIXELS
+    {
         return None;
     }
     let (ta, ma) = (tw as f64 / th as f64, main_w as f64 / main_h as f64);
@@ -454,6 +560,21 @@ fn to_rgb(
     }
 }
 
+/// A WebP whose RIFF header declares more bytes than the file holds was cut short; the decoder
+/// calls that a corrupt bitstream, which hides the plain cause.
+fn riff_cut(bytes: &[u8], e: FailReason) -> FailReason {
+    let declared = bytes
+        .get(4..8)
+        .filter(|_| bytes.starts_with(b"RIFF"))
+        .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize + 8);
+    match e {
+        FailReason::Corrupt(_) if declared.is_some_and(|d| d > bytes.len()) => {
+            FailReason::Truncated
+        }
+        e => e,
+    }
+}
+
 /// Full decode with the general decoders (first frame of animations), bounded in size.
 fn decode_full(bytes: &[u8], cap: u64) -> Result<RgbImage, FailReason> {
     let reader = ImageReader::new(Cursor::new(bytes))
@@ -483,6 +604,12 @@ fn check_pixels(w: u64, h: u64, cap: u64) -> Result<(), FailReason> {
             cap,
         });
     }
+    if w.max(h) > MAX_ASPECT_RATIO * w.min(h) {
+        return Err(FailReason::TooElongated {
+            width: w,
+            height: h,
+        });
+    }
     Ok(())
 }
 
@@ -510,8 +637,20 @@ fn jpeg_reason(e: jpeg_decoder::Error) -> FailReason {
         jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             FailReason::Truncated
         }
+        // Valid files this decoder cannot read are unsupported, not corrupt.
         jpeg_decoder::Error::Unsupported(f) => {
-            FailReason::Corrupt(format!("unsupported JPEG feature: {f:?}"))
+            use jpeg_decoder::UnsupportedFeature as U;
+            FailReason::Unsupported(match f {
+                U::ArithmeticEntropyCoding => "arithmetic-coded JPEG",
+                U::Hierarchical => "hierarchical JPEG",
+                U::SamplePrecision(_) => "JPEG with more than 8 bits per sample",
+                U::ComponentCount(_) => "JPEG with an unusual number of colour components",
+                U::DNL => "JPEG whose height is given after the image data (DNL)",
+                U::SubsamplingRatio | U::NonIntegerSubsamplingRatio => {
+                    "JPEG with an unusual chroma subsampling"
+                }
+                U::ColorTransform(_) => "JPEG with an unusual colour transform",
+            })
         }
         other => from_message(other.to_string()),
     }

@@ -116,7 +116,9 @@ pub fn read_exif(bytes: &[u8]) -> Exif {
 }
 
 /// `2021:07:04 18:03:11` (+ `+02:00`) -> `2021-07-04T18:03:11+02:00`; `None` for zeroed or
-/// malformed dates, which cameras write when their clock was never set.
+/// malformed dates, which cameras write when their clock was never set. Fields out of range
+/// (`2021:13:45 25:61:61`, or all nines from hostile EXIF) are malformed too, and so is an
+/// offset that is not `+HH:MM`/`-HH:MM` within a day: stored dates must be real ones.
 fn exif_date(raw: &str, offset: Option<&str>) -> Option<String> {
     let b = raw.as_bytes();
     if b.len() < 19
@@ -132,6 +134,15 @@ fn exif_date(raw: &str, offset: Option<&str>) -> Option<String> {
     if &raw[0..4] == "0000" {
         return None;
     }
+    let num = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(u32::MAX);
+    let in_range = (1..=12).contains(&num(5..7))
+        && (1..=31).contains(&num(8..10))
+        && num(11..13) <= 23
+        && num(14..16) <= 59
+        && num(17..19) <= 60;
+    if !in_range {
+        return None;
+    }
     let mut s = format!(
         "{}-{}-{}T{}",
         &raw[0..4],
@@ -139,7 +150,15 @@ fn exif_date(raw: &str, offset: Option<&str>) -> Option<String> {
         &raw[8..10],
         &raw[11..19]
     );
-    if let Some(o) = offset.filter(|o| o.len() == 6) {
+    let valid_offset = |o: &str| {
+        let b = o.as_bytes();
+        b.len() == 6
+            && (b[0] == b'+' || b[0] == b'-')
+            && b[3] == b':'
+            && o[1..3].parse::<u32>().is_ok_and(|h| h <= 14)
+            && o[4..6].parse::<u32>().is_ok_and(|m| m <= 59)
+    };
+    if let Some(o) = offset.filter(|o| valid_offset(o)) {
         s.push_str(o);
     }
     Some(s)
@@ -161,14 +180,21 @@ fn thumbnail_range(parsed: &exif::Exif, bytes: &[u8]) -> Option<Range<usize>> {
     if len < 4 || end > tiff.len() || !tiff[offset..].starts_with(&[0xFF, 0xD8]) {
         return None;
     }
-    // `buf()` is a copy for some containers; locate it by pointer when it borrows from `bytes`,
-    // else by searching for the TIFF header bytes.
+    // `buf()` is a copy for some containers (JPEG's APP1 among them); locate it by pointer when
+    // it borrows from `bytes`, else by searching for its first 64 bytes, and then check that all
+    // of it is there: the exif fuzz target (`engine/fuzz`) made a JPEG holding a partial copy of
+    // the TIFF header before the real APP1, and the range found pointed at no thumbnail. Only the
+    // first match is checked (no thumbnail then), which keeps the search linear.
     let base = {
         let (b, t) = (bytes.as_ptr() as usize, tiff.as_ptr() as usize);
         if t >= b && t + tiff.len() <= b + bytes.len() {
             t - b
         } else {
-            find(bytes, &tiff[..tiff.len().min(64)])?
+            let at = find(bytes, &tiff[..tiff.len().min(64)])?;
+            if bytes.get(at..at + tiff.len()) != Some(tiff) {
+                return None;
+            }
+            at
         }
     };
     Some(base + offset..base + end)
@@ -195,6 +221,13 @@ mod tests {
         assert_eq!(exif_date("0000:00:00 00:00:00", None), None);
         assert_eq!(exif_date("    :  :     :  :  ", None), None);
         assert_eq!(exif_date("garbage", None), None);
+        // Hostile EXIF (`precious bench reliability`): out-of-range fields, bad offsets.
+        assert_eq!(exif_date("2021:13:45 25:61:61", None), None);
+        assert_eq!(exif_date("9999:99:99 99:99:99", None), None);
+        assert_eq!(
+            exif_date("2021:07:04 18:03:11", Some("+99:99")).as_deref(),
+            Some("2021-07-04T18:03:11")
+        );
     }
 
     #[test]

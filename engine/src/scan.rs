@@ -190,6 +190,23 @@ impl Worker<'_> {
                 }
             }
         };
+        // A file rewritten between the listing and the end of the read would be stored with
+        // the listing's size and mtime beside the new content's hash and features. Refuse it
+        // instead (the row keeps the listing's size and mtime, so the next scan sees a change
+        // and indexes the new content); a file deleted meanwhile failed the read above.
+        let now = self.source.stat(&entry.locator);
+        if bytes.len() as u64 != entry.size
+            || now.as_ref().ok() != Some(&(entry.size, entry.mtime_ns))
+        {
+            let reason = match now {
+                Err(e) => io_reason(&e),
+                Ok(_) => "changed during the scan: it will be indexed by the next one".into(),
+            };
+            return Outcome::Failed {
+                hash: None,
+                reason: FailReason::Io(reason),
+            };
+        }
         clock.lap(&self.stages.read);
         let hash: [u8; 32] = blake3::hash(&bytes).into();
         clock.lap(&self.stages.hash);

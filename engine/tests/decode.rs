@@ -295,3 +295,128 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A JPEG from libjpeg-turbo's encoder, which writes the codings the `image` crate's does not.
+#[cfg(feature = "turbojpeg")]
+fn turbo_jpeg(img: &image::RgbImage, progressive: bool, arithmetic: bool) -> Vec<u8> {
+    let mut c = turbojpeg::Compressor::new().unwrap();
+    c.set_quality(90).unwrap();
+    c.set_progressive(progressive).unwrap();
+    c.set_arithmetic(arithmetic).unwrap();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    c.compress_to_vec(turbojpeg::Image {
+        pixels: img.as_raw().as_slice(),
+        width: w,
+        pitch: w * 3,
+        height: h,
+        format: turbojpeg::PixelFormat::RGB,
+    })
+    .unwrap()
+}
+
+/// Sets the width and height in the first frame header (SOF0..SOF15 but DHT/JPG/DAC).
+fn patch_frame_size(jpeg: &mut [u8], w: u16, h: u16) {
+    let sof = jpeg
+        .windows(2)
+        .position(|m| m[0] == 0xFF && matches!(m[1], 0xC0..=0xC3 | 0xC9..=0xCB))
+        .unwrap();
+    jpeg[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+}
+
+#[test]
+#[cfg(feature = "turbojpeg")]
+fn progressive_jpegs_fall_under_the_general_pixel_cap() {
+    // Hostile corpus: a 192 MP progressive header with a few KB of data made a scan peak at
+    // 646 MB (both decoders keep every coefficient); a sequential one is DCT-scaled.
+    let mut progressive = turbo_jpeg(&scene(256, 256), true, false);
+    patch_frame_size(&mut progressive, 16000, 12000);
+    match load(&progressive, Some("jpg"), Strategy::Fastest) {
+        Err(FailReason::TooManyPixels { cap, .. }) => assert_eq!(cap, 40_000_000),
+        other => panic!("{:?}", other.err()),
+    }
+    let mut sequential = turbo_jpeg(&scene(256, 256), false, false);
+    patch_frame_size(&mut sequential, 16000, 12000);
+    assert!(!matches!(
+        load(&sequential, Some("jpg"), Strategy::Fastest),
+        Err(FailReason::TooManyPixels { .. })
+    ));
+}
+
+#[test]
+#[cfg(feature = "turbojpeg")]
+fn arithmetic_coded_jpegs_decode_through_libjpeg_turbo() {
+    use precious_engine::decode::{load_with, JpegCodec};
+    let img = scene(640, 480);
+    let huffman = load(&turbo_jpeg(&img, false, false), None, Strategy::Fastest).unwrap();
+    for progressive in [false, true] {
+        let arith = turbo_jpeg(&img, progressive, true);
+        let l = load(&arith, Some("jpg"), Strategy::Fastest).unwrap();
+        assert_eq!((l.decoded.width, l.decoded.height), (640, 480));
+        let diff = mean_abs_diff(&l.decoded.image, &huffman.decoded.image);
+        assert!(diff < 1.0, "progressive {progressive}: {diff}");
+        // The pure-Rust decoder cannot read them: unsupported, not corrupt.
+        match load_with(&arith, None, Strategy::Fastest, JpegCodec::PureRust) {
+            Err(FailReason::Unsupported(why)) => assert!(why.contains("arithmetic"), "{why}"),
+            other => panic!("{:?}", other.err()),
+        }
+        // Cut short: truncated, as for Huffman-coded JPEGs.
+        assert_eq!(
+            load(&arith[..arith.len() / 2], None, Strategy::Fastest).err(),
+            Some(FailReason::Truncated)
+        );
+    }
+}
+
+#[test]
+fn sixteen_bit_pngs_beyond_the_decode_allocation_are_refused_before_decoding() {
+    // Hostile corpus: a 40 MP 16-bit RGBA PNG (318 MB decoded, then its RGB copy) peaked at
+    // 498 MB; 8-bit images up to the 40 MP cap still fit.
+    let png = |w: u32, h: u32, depth: u8, colour: u8| {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend(w.to_be_bytes());
+        ihdr.extend(h.to_be_bytes());
+        ihdr.extend([depth, colour, 0, 0, 0]);
+        png.extend(13u32.to_be_bytes());
+        png.extend(&ihdr);
+        png.extend(crc32(&ihdr).to_be_bytes());
+        let idat = b"IDAT\x78\x9c\x03\x00\x00\x00\x00\x01";
+        png.extend(8u32.to_be_bytes());
+        png.extend(idat);
+        png.extend(crc32(idat).to_be_bytes());
+        png.extend(0u32.to_be_bytes());
+        png.extend(b"IEND");
+        png.extend(crc32(b"IEND").to_be_bytes());
+        png
+    };
+    match load(&png(6300, 6300, 16, 6), Some("png"), Strategy::Fastest) {
+        Err(FailReason::Corrupt(why)) => assert!(why.contains("memory"), "{why}"),
+        other => panic!("{:?}", other.err()),
+    }
+    // The same size in 8-bit RGBA is allowed past the allocation check (then fails on its
+    // missing data, not on memory).
+    match load(&png(6300, 6300, 8, 6), Some("png"), Strategy::Fastest) {
+        Err(FailReason::Corrupt(why)) => assert!(!why.contains("memory"), "{why}"),
+        Err(_) => {}
+        Ok(_) => panic!("decoded an image without data"),
+    }
+}
+
+#[test]
+fn a_cut_webp_is_truncated() {
+    let mut webp = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+        .encode(
+            scene(320, 240).as_raw(),
+            320,
+            240,
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    assert!(load(&webp, Some("webp"), Strategy::Fastest).is_ok());
+    assert_eq!(
+        load(&webp[..webp.len() / 2], Some("webp"), Strategy::Fastest).err(),
+        Some(FailReason::Truncated)
+    );
+}
