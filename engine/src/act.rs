@@ -26,6 +26,8 @@ use crate::source::{io_reason, mtime_ns, Locator};
 use crate::store::now_secs;
 use crate::{Engine, Error, Result};
 
+/// Beside the database: the lock file that keeps one actor at a time across processes.
+pub(crate) const LOCK_SUFFIX: &str = ".act.lock";
 const CHANGED: &str = "changed since it was indexed";
 const INTERRUPTED: &str = "interrupted before the move";
 
@@ -405,7 +407,7 @@ impl Engine {
     /// a power cut.
     fn exclusively<T>(&mut self, f: impl FnOnce(&mut Engine) -> Result<T>) -> Result<T> {
         let mut path = self.db_path().as_os_str().to_owned();
-        path.push(".act.lock");
+        path.push(LOCK_SUFFIX);
         let path = PathBuf::from(path);
         let lock = std::fs::File::options()
             .create(true)
@@ -507,6 +509,11 @@ impl Engine {
         }
         let in_trash = listed.item_of(a);
         let why = if in_trash.is_some() {
+            // The trash crate creates an empty placeholder at the target before renaming the
+            // trashed file over it: a kill in between leaves it there, and it would turn every
+            // later restore of the photo into a conflict. Nothing else was at the path when
+            // the restore was planned (else it was refused), so an empty file is ours.
+            remove_placeholder(&a.original.to_path());
             INTERRUPTED
         } else {
             "the file is neither in the trash nor at its path with the trashed content"

@@ -335,3 +335,45 @@ fn a_reused_path_never_inherits_a_gone_photos_row_or_label() {
     assert_eq!(engine.photo(idc).unwrap().label, Some(Label::Delete));
     assert_eq!(engine.photo(idc).unwrap().state, "gone");
 }
+
+/// A kill after a scan's last batch and before its HOG-PCA refresh left the projection behind
+/// the index, and the next scan, with nothing new to index, never refreshed it (found by
+/// `precious bench reliability --only kills`): the next scan now refreshes a stale projection.
+#[test]
+fn a_projection_left_stale_by_a_kill_is_refreshed_by_the_next_scan() {
+    let (tmp, dir) = gallery(6);
+    let db = tmp.path().join("p.sqlite");
+    let mut engine = Engine::open(&db).unwrap();
+    assert_eq!(scan(&mut engine, &dir).indexed, 6);
+    let projected = |db: &Path| -> i64 {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.query_row(
+            "SELECT COUNT(*) FROM hog_pca h JOIN photos p ON p.id = h.photo_id
+             WHERE p.state = 'indexed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(projected(&db), 6);
+    // What the kill leaves: the last photos committed, the projection of the photos before.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "DELETE FROM hog_pca WHERE photo_id IN (SELECT id FROM photos ORDER BY id DESC LIMIT 2)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(projected(&db), 4);
+    let again = scan(&mut engine, &dir);
+    assert_eq!((again.indexed, again.unchanged), (0, 6), "{again:?}");
+    assert_eq!(
+        projected(&db),
+        6,
+        "the next scan refreshes the stale projection"
+    );
+    assert!(!precious_engine::store::Store::open(&db)
+        .unwrap()
+        .hog_pca_stale()
+        .unwrap());
+}

@@ -310,6 +310,47 @@ fn recover_after_a_crash_after_the_move() {
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
 }
 
+/// A kill inside the trash crate's restore, after it created the empty placeholder at the
+/// photo's path and before it renamed the trashed file over it, left the placeholder there:
+/// recovery settled the restore as interrupted, and every later restore was a conflict.
+#[test]
+fn recover_after_a_crash_inside_the_restore_move() {
+    setup();
+    let g = Gallery::new(1);
+    let (mut engine, photos) = g.indexed();
+    let (id, path) = photos[0].clone();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(engine.trash(&[id]).unwrap().done, 1);
+    // The state the kill leaves: a planned restore row, the bytes still in the trash, and an
+    // empty file at the path.
+    rusqlite::Connection::open(&g.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO actions (batch, photo_id, kind, state, original, size, mtime_ns,
+                                  content_hash, trashed_as, created_at)
+             SELECT batch + 1, photo_id, 'restore', 'planned', original, size, mtime_ns,
+                    content_hash, trashed_as, created_at
+             FROM actions WHERE kind = 'trash' AND state = 'done'",
+            [],
+        )
+        .unwrap();
+    std::fs::File::create(&path).unwrap();
+
+    let r = engine.recover().unwrap();
+    assert_eq!(r.settled.len(), 1, "{r:?}");
+    assert_eq!(r.settled[0].status, ActStatus::Failed);
+    assert_eq!(
+        r.settled[0].reason.as_deref(),
+        Some("interrupted before the move")
+    );
+    assert!(!path.exists(), "the placeholder is removed");
+    assert!(in_os_trash(&path));
+    assert_eq!(engine.trashed().unwrap()[0].id, id);
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!(r.done, 1, "{r:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
 #[test]
 fn restore_last_batch_undoes_requests_newest_first() {
     setup();

@@ -1,8 +1,10 @@
 //! Benchmarks that measure the engine's choices on labelled data sets (a photo's class is its
 //! parent folder's name, as in `imagenette-val/<class>/*.JPEG`): [`pick`] compares labeling
 //! queues, [`learn`] compares learners and queues as a simulated user would meet them,
-//! [`refresh`] times label -> refreshed suggestions.
+//! [`refresh`] times label -> refreshed suggestions. [`consistency`] is the kill-and-check
+//! cycle of crash consistency (`precious bench reliability --only kills`, `tests/kills.rs`).
 
+pub mod consistency;
 pub mod index;
 pub mod learn;
 pub mod pick;
