@@ -202,6 +202,23 @@ impl Engine {
         })
     }
 
+    /// Deletes the database at `db` and everything the engine keeps beside it (WAL, shared
+    /// memory, act lock, thumbnails); photos are never touched. For tools that start afresh.
+    pub fn remove_database(db: &Path) -> std::io::Result<()> {
+        for suffix in ["", "-wal", "-shm", crate::act::LOCK_SUFFIX] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        match std::fs::remove_dir_all(Thumbs::beside(db).dir()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     pub fn db_path(&self) -> &Path {
         self.store.path()
     }
@@ -233,7 +250,10 @@ impl Engine {
         progress: &mut dyn FnMut(&ScanProgress),
     ) -> Result<ScanReport> {
         let report = scan::scan(&mut self.store, &self.thumbs, source, opts, progress)?;
-        if report.indexed + report.duplicates + report.moved + report.gone > 0 {
+        // Also when a kill left the projection behind the index (`Store::hog_pca_stale`).
+        if report.indexed + report.duplicates + report.moved + report.gone > 0
+            || self.store.hog_pca_stale()?
+        {
             pick::refresh_hog_pca(&mut self.store, 0)?;
         }
         Ok(report)
@@ -338,6 +358,14 @@ impl Engine {
     pub fn undo_label(&mut self, id: i64) -> Result<Option<(Label, Split)>> {
         let now = now_secs();
         let tx = self.store.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM photos WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(Error::NoSuchPhoto(id));
+        }
         let mut stmt = tx.prepare(
             "SELECT label, split FROM label_history WHERE photo_id = ?1 ORDER BY id DESC LIMIT 2",
         )?;

@@ -239,14 +239,27 @@ pub fn refresh_hog_pca(store: &mut crate::store::Store, seed: u64) -> Result<usi
         let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         r.collect::<rusqlite::Result<_>>()?
     };
+    // The projection is computed before the write transaction opens: the write lock is held
+    // only for the rows' replacement, never for the maths (seconds on a large gallery, while
+    // the app labels and the CLI scans the same database).
+    let proj = if rows.len() >= 3 {
+        Some(cluster::pca_reduce(
+            rows.len(),
+            rows[0].1.len(),
+            PCA_DIMS,
+            seed,
+            |i, out| {
+                for (o, v) in out.iter_mut().zip(&rows[i].1) {
+                    *o = *v as f64 / 255.0;
+                }
+            },
+        )?)
+    } else {
+        None
+    };
     let tx = store.transaction()?;
     tx.execute("DELETE FROM hog_pca", [])?;
-    if rows.len() >= 3 {
-        let proj = cluster::pca_reduce(rows.len(), rows[0].1.len(), PCA_DIMS, seed, |i, out| {
-            for (o, v) in out.iter_mut().zip(&rows[i].1) {
-                *o = *v as f64 / 255.0;
-            }
-        })?;
+    if let Some(proj) = proj {
         let mut ins = tx.prepare("INSERT INTO hog_pca (photo_id, vector) VALUES (?1, ?2)")?;
         for (i, (id, _)) in rows.iter().enumerate() {
             let v: Vec<f32> = proj.row(i).iter().map(|v| *v as f32).collect();

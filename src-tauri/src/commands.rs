@@ -5,7 +5,7 @@
 //! Events: `scan-progress` ([`ScanProgressEvent`], throttled to ~10 a second) and `job`
 //! ([`JobEvent`]: a long job started or ended).
 
-use std::path::PathBuf;
+use std::path::{Component, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,70 @@ use crate::state::{lock, AppState};
 
 /// What a command returns: the value, or a sentence for the UI.
 pub type CmdResult<T> = Result<T, String>;
+
+/// The most photo ids one request may name: more than any selection of the UI, few enough
+/// that the request is answered in seconds (the page is not trusted to be sensible).
+pub const MAX_IDS: usize = 100_000;
+/// The most folders one scan may name, and the longest path accepted.
+pub const MAX_FOLDERS: usize = 1_000;
+const MAX_PATH_BYTES: usize = 4_096;
+/// The longest label queue one call may ask for.
+pub const MAX_QUEUE: usize = 500;
+
+/// A request's photo ids: at least one, at most [`MAX_IDS`].
+fn check_ids(ids: &[i64]) -> CmdResult<()> {
+    if ids.is_empty() {
+        return Err("no photos selected".into());
+    }
+    if ids.len() > MAX_IDS {
+        return Err(format!(
+            "too many photos in one request ({}; at most {MAX_IDS})",
+            ids.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The folders of a scan, as the folder dialog gives them: absolute paths without `..`
+/// (anything else did not come from the dialog), without NUL, of sane length and number.
+/// Whether each is a folder is the engine's check.
+fn check_folders(folders: Vec<String>) -> CmdResult<Vec<PathBuf>> {
+    if folders.is_empty() {
+        return Err("choose at least one folder to scan".into());
+    }
+    if folders.len() > MAX_FOLDERS {
+        return Err(format!(
+            "too many folders in one scan ({}; at most {MAX_FOLDERS})",
+            folders.len()
+        ));
+    }
+    folders
+        .into_iter()
+        .map(|f| {
+            if f.contains('\0') {
+                return Err("a folder path cannot contain a NUL character".to_string());
+            }
+            if f.len() > MAX_PATH_BYTES {
+                return Err(format!(
+                    "a folder path is too long ({} bytes; at most {MAX_PATH_BYTES})",
+                    f.len()
+                ));
+            }
+            let p = PathBuf::from(&f);
+            if !p.is_absolute() {
+                return Err(format!(
+                    "{f}: not an absolute path; choose the folder in the dialog"
+                ));
+            }
+            if p.components().any(|c| c == Component::ParentDir) {
+                return Err(format!(
+                    "{f}: a path with \"..\" is not accepted; choose the folder in the dialog"
+                ));
+            }
+            Ok(p)
+        })
+        .collect()
+}
 
 /// Runs `f` on a blocking thread with the quick engine handle.
 async fn quick<T, F>(state: &AppState, f: F) -> CmdResult<T>
@@ -202,10 +266,7 @@ pub async fn scan<R: Runtime>(
     state: State<'_, AppState>,
     folders: Vec<String>,
 ) -> CmdResult<ScanReport> {
-    if folders.is_empty() {
-        return Err("choose at least one folder to scan".into());
-    }
-    let dirs: Vec<PathBuf> = folders.into_iter().map(PathBuf::from).collect();
+    let dirs = check_folders(folders)?;
     state.inner.cancel_scan.store(false, Ordering::SeqCst);
     let s = state.inner().clone();
     let emitter = app.clone();
@@ -246,7 +307,11 @@ pub async fn label_queue(
     n: usize,
     seed: Option<u64>,
 ) -> CmdResult<Vec<PickedPhoto>> {
-    let n = n.clamp(1, 500);
+    if !(1..=MAX_QUEUE).contains(&n) {
+        return Err(format!(
+            "the queue length must be between 1 and {MAX_QUEUE} (got {n})"
+        ));
+    }
     quick(&state, move |e| {
         e.label_queue(split.into(), n, seed.unwrap_or(1))
     })
@@ -307,34 +372,39 @@ pub async fn trash<R: Runtime>(
     state: State<'_, AppState>,
     ids: Vec<i64>,
 ) -> CmdResult<TrashReport> {
-    if ids.is_empty() {
-        return Err("no photos selected".into());
-    }
+    check_ids(&ids)?;
     long(&app, &state, "trash", move |e| e.trash(&ids)).await
 }
 
-/// Puts photos back from the trash: `ids`, or without ids the latest batch still there.
+/// Puts photos back from the trash: `ids`, or without ids the latest batch still there (an
+/// empty list is refused: it is not a request for the latest batch).
 #[tauri::command]
 pub async fn restore<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     ids: Option<Vec<i64>>,
 ) -> CmdResult<RestoreReport> {
+    if let Some(ids) = &ids {
+        check_ids(ids)?;
+    }
     long(&app, &state, "restore", move |e| match ids {
-        Some(ids) if !ids.is_empty() => e.restore(&ids),
-        _ => e.restore_last_batch(),
+        Some(ids) => e.restore(&ids),
+        None => e.restore_last_batch(),
     })
     .await
 }
 
-/// Deletes for good what precious put in the trash (`ids`, or all of it). Irreversible: the
-/// page asks twice before calling it.
+/// Deletes for good what precious put in the trash (`ids`, or without ids all of it; an empty
+/// list is refused, never read as "all"). Irreversible: the page asks twice before calling it.
 #[tauri::command]
 pub async fn empty_trash<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     ids: Option<Vec<i64>>,
 ) -> CmdResult<TrashReport> {
+    if let Some(ids) = &ids {
+        check_ids(ids)?;
+    }
     long(&app, &state, "empty-trash", move |e| {
         e.empty_trash(ids.as_deref().unwrap_or_default())
     })

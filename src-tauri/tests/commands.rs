@@ -15,8 +15,12 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
 
+/// Canonical, as the folder dialog gives folders (the scan command refuses `..`).
 fn gallery() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/demo/gallery")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/demo/gallery")
+        .canonicalize()
+        .unwrap()
 }
 
 fn mock_app(state: AppState) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {

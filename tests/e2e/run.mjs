@@ -499,6 +499,56 @@ async function main() {
     assert(r[2] === 'blocked' && r[3] === 'blocked', `network and file blocked: ${r}`);
   });
 
+  await check('the page cannot run injected script or load remote content', async () => {
+    // What the CSP (tauri.conf.json) and the capabilities forbid, tried from inside the page;
+    // `securitypolicyviolation` events tell a CSP block from a plain network failure.
+    const r = await jsAsync(`
+      const violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective + ' ' + e.blockedURI));
+      const s = document.createElement('script');
+      s.textContent = 'window.__injected = 1;';
+      document.body.append(s);
+      const bad = document.createElement('img');
+      bad.alt = '';
+      bad.setAttribute('onerror', 'window.__handler = 1;');
+      bad.src = 'thumb://localhost/not-an-id';
+      document.body.append(bad);
+      const tryRun = (f) => { try { f(); return 'ran'; } catch (e) { return 'blocked'; } };
+      const evalResult = tryRun(() => eval('1 + 1'));
+      const fnResult = tryRun(() => new Function('return 1')());
+      const image = (u) => new Promise((res) => {
+        const i = new Image(); i.onload = () => res('loaded'); i.onerror = () => res('blocked'); i.src = u;
+      });
+      const get = (u) => fetch(u).then((r) => r.status, () => 'blocked');
+      const ipc = (cmd, args) => window.__TAURI__.core.invoke(cmd, args).then(() => 'allowed', (e) => String(e));
+      Promise.all([
+        image('https://example.com/x.png'), image('asset://localhost/%2Fetc%2Fpasswd'),
+        image('http://asset.localhost/%2Fetc%2Fpasswd'), image('file:///usr/share/pixmaps/debian-logo.png'),
+        get('thumb://localhost/1/../..'), get('thumb://localhost/1%2F..%2F..%2Fetc%2Fpasswd'),
+        get('file:///etc/passwd'), get('asset://localhost/%2Fetc%2Fpasswd'), get('https://example.com/'),
+        ipc('plugin:event|emit', { event: 'job', payload: null }),
+        ipc('plugin:dialog|save', { options: {} }),
+        ipc('plugin:fs|read_file', { path: '/etc/passwd' }),
+      ]).then((v) => setTimeout(() => {
+        bad.remove(); s.remove();
+        done({ injected: window.__injected, handler: window.__handler, evalResult, fnResult, v, violations });
+      }, 500));`);
+    const [remote, assetImg, assetHttpImg, fileImg, thumbUp, thumbEnc, file, asset, net, emit, save, fsRead] = r.v;
+    figures.csp_violations = r.violations;
+    assert(r.injected == null, 'an injected inline <script> did not run');
+    assert(r.handler == null, 'an inline onerror= handler did not run');
+    assert(r.evalResult === 'blocked' && r.fnResult === 'blocked', `eval ${r.evalResult}, Function ${r.fnResult}`);
+    assert([remote, assetImg, assetHttpImg, fileImg].every((x) => x === 'blocked'), `images: ${r.v.slice(0, 4)}`);
+    assert(thumbUp !== 200 && thumbEnc !== 200, `thumb traversal: ${thumbUp}, ${thumbEnc}`);
+    assert([file, asset, net].every((x) => x === 'blocked'), `fetches: ${[file, asset, net]}`);
+    assert(r.violations.some((v) => v.startsWith('script-src')), `inline script reported: ${r.violations}`);
+    assert(r.violations.some((v) => v.startsWith('img-src') && v.includes('example.com')), `remote image reported: ${r.violations}`);
+    assert(r.violations.some((v) => v.startsWith('connect-src')), `fetch reported: ${r.violations}`);
+    for (const [what, x] of [['emit', emit], ['dialog save', save], ['fs read', fsRead]]) {
+      assert(x !== 'allowed', `IPC ${what} refused: ${x}`);
+    }
+  });
+
   await endSession();
 }
 

@@ -53,15 +53,17 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(db_err)?;
+        // The busy timeout turns short lock waits into waits, not errors; set first, so that
+        // even the pragmas below wait for another process (app and CLI) instead of failing.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
         // WAL lets the app read while the CLI scans; NORMAL sync is durable at checkpoints and
-        // never corrupts; the busy timeout turns short lock waits into waits, not errors.
+        // never corrupts.
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(db_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
         let mut store = Store {
             conn,
@@ -92,7 +94,13 @@ impl Store {
             .enumerate()
             .skip(found as usize)
         {
-            let tx = self.conn.transaction()?;
+            let tx = self.transaction()?;
+            // Another process (the app and the CLI opening a new database at once) may have
+            // applied it while this one waited for the write lock.
+            let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
@@ -100,12 +108,38 @@ impl Store {
         Ok(())
     }
 
+    /// A write transaction, `BEGIN IMMEDIATE`: it takes the write lock at once, waiting for it
+    /// under the busy timeout. A deferred one that reads first and writes later would hold an
+    /// older snapshot by then if another process (app or CLI) committed meanwhile, and SQLite
+    /// answers that upgrade with SQLITE_BUSY at once, without waiting: "database is locked".
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        Ok(self.conn.transaction()?)
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
     }
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Whether the stored HOG-PCA projection (`hog_pca`, derived) no longer covers exactly the
+    /// indexed photos with features. A scan refreshes it after its last batch, so a kill in
+    /// between leaves the new photos unprojected, and the next scan, finding nothing new to
+    /// index, would never refresh it (found by `precious bench reliability --only kills`).
+    /// Below 3 photos there is no projection to make, so only leftover rows are stale.
+    pub fn hog_pca_stale(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM photos p JOIN features f ON f.photo_id = p.id
+                     WHERE p.state = 'indexed') AS indexed,
+                    (SELECT COUNT(*) FROM hog_pca h JOIN photos p ON p.id = h.photo_id
+                     JOIN features f ON f.photo_id = p.id WHERE p.state = 'indexed') AS projected,
+                    (SELECT COUNT(*) FROM hog_pca) AS rows",
+            [],
+            |r| {
+                let (indexed, projected, rows): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(rows != projected || (indexed >= 3 && projected != indexed))
+            },
+        )?)
     }
 
     /// Every stored photo by locator, for the incremental scan's comparison.
