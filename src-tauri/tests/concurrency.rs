@@ -15,47 +15,14 @@ use std::time::{Duration, Instant};
 
 use precious_app::AppState;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{
-    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::test::MockRuntime;
+use tauri::WebviewWindow;
+
+mod common;
+use common::{invoke, mock_app};
 
 /// Files of each scanned gallery (CIFAR-10 test PNGs, linked, not copied).
 const FILES: usize = 250;
-
-fn mock_app(state: AppState) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let app = precious_app::builder(mock_builder(), Some(state))
-        .build(mock_context(noop_assets()))
-        .expect("mock app builds");
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("mock webview builds");
-    (app, webview)
-}
-
-fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: if cfg!(any(windows, target_os = "android")) {
-                "http://tauri.localhost"
-            } else {
-                "tauri://localhost"
-            }
-            .parse()
-            .unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|body| body.deserialize::<Value>().expect("responses are JSON"))
-}
 
 /// The `precious` CLI of this build.
 fn cli() -> PathBuf {
