@@ -39,17 +39,9 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The sandboxed OS trash (see `common::sandbox_os_trash`).
 fn setup() -> &'static Path {
-    static DATA_HOME: OnceLock<PathBuf> = OnceLock::new();
-    DATA_HOME.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("delete-safety-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep();
-        std::env::set_var("XDG_DATA_HOME", &dir);
-        dir
-    })
+    common::sandbox_os_trash()
 }
 
 /// The demo camera photos that index, checked once.

@@ -13,23 +13,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use common::copy_demo_photos;
 use precious_engine::{ActStatus, Engine, Label, ScanOptions, Space, Split};
 
+/// The sandboxed OS trash (see `common::sandbox_os_trash`).
 fn setup() -> &'static Path {
-    static DATA_HOME: OnceLock<PathBuf> = OnceLock::new();
-    DATA_HOME.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("trash-test-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep();
-        std::env::set_var("XDG_DATA_HOME", &dir);
-        dir
-    })
+    common::sandbox_os_trash()
 }
 
 /// A few real photos (from the demo gallery) in a fresh folder beside the test trash, with

@@ -201,3 +201,19 @@ pub fn demo_label(
 ) -> Option<precious_engine::Label> {
     user.label(path)
 }
+
+/// Points the OS trash of this test process at a fresh folder (set once, before any trash
+/// call: `XDG_DATA_HOME`), under the target folder so the galleries made beside it share its
+/// mount, and returns it. Every test binary that moves files to the trash calls this first.
+pub fn sandbox_os_trash() -> &'static std::path::Path {
+    static DATA_HOME: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DATA_HOME.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("os-trash-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap()
+            .keep();
+        std::env::set_var("XDG_DATA_HOME", &dir);
+        dir
+    })
+}
