@@ -298,15 +298,7 @@ fn decode_jpeg(
         return Ok(((thumb, (w, h)), DecodePath::ExifThumbnail));
     }
     if codec == JpegCodec::LibjpegTurbo {
-        // The smallest 1/8..1 scale keeping the shorter side at least the working size, as
-        // jpeg-decoder picks below.
-        let denom = match strategy {
-            Strategy::Full => 1,
-            _ => [8, 4, 2]
-                .into_iter()
-                .find(|d| w.min(h).div_ceil(*d) >= WORKING_SHORT_SIDE)
-                .unwrap_or(1),
-        };
+        let denom = dct_denominator(strategy, w, h);
         if let Some(img) = decode_turbo(bytes, denom, (w, h), false) {
             let path = if denom > 1 {
                 DecodePath::DctScaled
@@ -358,6 +350,18 @@ fn decode_jpeg(
     }
 }
 
+/// The libjpeg-turbo DCT scale (1/denominator) for a `w`x`h` JPEG: the smallest of 1/8..1
+/// keeping the shorter side at least the working size, as jpeg-decoder picks; 1 for `Full`.
+fn dct_denominator(strategy: Strategy, w: u32, h: u32) -> u32 {
+    match strategy {
+        Strategy::Full => 1,
+        _ => [8, 4, 2]
+            .into_iter()
+            .find(|d| w.min(h).div_ceil(*d) >= WORKING_SHORT_SIDE)
+            .unwrap_or(1),
+    }
+}
+
 /// An arithmetic-coded JPEG (SOF9 sequential, SOF10 progressive), which only libjpeg-turbo
 /// decodes: the same caps and end-marker check as [`decode_jpeg`], then libjpeg-turbo at the
 /// DCT scale it would use. `Some(Err)` is a refusal with a reason; `None` means libjpeg-turbo
@@ -378,13 +382,7 @@ fn decode_arithmetic(
     if !has_end_of_image(bytes) {
         return Some(Err(FailReason::Truncated));
     }
-    let denom = match strategy {
-        Strategy::Full => 1,
-        _ => [8, 4, 2]
-            .into_iter()
-            .find(|d| w.min(h).div_ceil(*d) >= WORKING_SHORT_SIDE)
-            .unwrap_or(1),
-    };
+    let denom = dct_denominator(strategy, w, h);
     let img = decode_turbo(bytes, denom, (w, h), false)?;
     let path = if denom > 1 {
         DecodePath::DctScaled

@@ -333,14 +333,7 @@ impl Engine {
     pub fn set_label(&mut self, id: i64, label: Label, split: Split) -> Result<()> {
         let now = now_secs();
         let tx = self.store.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM photos WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )?;
-        if !exists {
-            return Err(Error::NoSuchPhoto(id));
-        }
+        ensure_photo(&tx, id)?;
         tx.execute(
             "INSERT OR REPLACE INTO labels (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
             params![id, label.as_str(), split.as_str(), now],
@@ -358,14 +351,7 @@ impl Engine {
     pub fn undo_label(&mut self, id: i64) -> Result<Option<(Label, Split)>> {
         let now = now_secs();
         let tx = self.store.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM photos WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )?;
-        if !exists {
-            return Err(Error::NoSuchPhoto(id));
-        }
+        ensure_photo(&tx, id)?;
         let mut stmt = tx.prepare(
             "SELECT label, split FROM label_history WHERE photo_id = ?1 ORDER BY id DESC LIMIT 2",
         )?;
@@ -525,5 +511,20 @@ impl Engine {
             });
         }
         Ok(d)
+    }
+}
+
+/// `NoSuchPhoto` unless a photo row with this id exists (checked inside the caller's
+/// transaction, so a label never points at nothing).
+fn ensure_photo(conn: &rusqlite::Connection, id: i64) -> Result<()> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM photos WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::NoSuchPhoto(id))
     }
 }
