@@ -9,7 +9,12 @@ cd "$(dirname "$0")/.."
 cargo test --locked --workspace
 # The optional ONNX Runtime backbone: parity with tract and the fallback (PyPI wheel's library).
 tests/tools/fetch_onnxruntime
-cargo test --locked -p precious-engine --features ort --test ort_backend --test backbone
+# The optional ONNX Runtime training backend (`ort-training`, which includes `ort`): its fallback
+# where the runtime has no training API (PyPI's 1.32), and the backend executed on
+# onnxruntime-training 1.19.2 inside an embedded CPython, against the native trainer.
+tests/tools/fetch_onnxruntime_training
+cargo test --locked -p precious-engine --features ort-training \
+  --test ort_backend --test backbone --test ort_training_fallback --test ort_training
 # Hostile inputs: a generated corpus (cut, empty, random, mislabelled files, decompression
 # bombs, odd codings, hostile EXIF, odd names, symlink loops, unreadable files) scanned by the
 # binary as child processes; fails on any crash, hang, unrecorded or unexpected outcome.

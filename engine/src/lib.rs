@@ -18,6 +18,8 @@ pub mod learn;
 pub mod memory;
 pub mod metadata;
 mod model;
+#[cfg(feature = "ort")]
+mod ort_runtime;
 mod os_trash;
 pub mod pick;
 pub mod scan;
@@ -37,7 +39,7 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use learn::train::{Method, TrainConfig};
-pub use model::{Evaluation, Refresh, Suggestions, TrainOptions, TrainReport};
+pub use model::{Evaluation, Refresh, Suggestions, TrainOptions, TrainReport, TrainerChoice};
 pub use pick::{Pick, PickOptions, PickedPhoto, Space};
 pub use scan::{ScanOptions, ScanProgress, ScanReport};
 pub use source::{Entry, FsSource, GallerySource, Listed, Locator};

@@ -2,9 +2,10 @@
 //! the views stage and the learner; the maths lives in [`crate::learn`].
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use ndarray::{s, Array2};
+use ndarray::{s, Array2, ArrayView2};
 use serde::Serialize;
 
 use crate::learn::active;
@@ -13,7 +14,7 @@ use crate::learn::head::{rows, Head};
 use crate::learn::metrics::{self, Metrics, PrPoint};
 use crate::learn::record::{self, Body, Model, ModelMetrics, Threshold, TrainingSet};
 use crate::learn::suggest::{self, Group, Suggestion};
-use crate::learn::train::{self, Method, TrainConfig, Views, SIGNAL_WEIGHTS};
+use crate::learn::train::{self, Method, TrainConfig, TrainLog, Views, SIGNAL_WEIGHTS};
 use crate::pick::PickedPhoto;
 use crate::source::FsSource;
 use crate::store::now_secs;
@@ -34,6 +35,8 @@ pub const REFRESH_STEPS: usize = 60;
 #[derive(Clone, Debug, Serialize)]
 pub struct TrainOptions {
     pub config: TrainConfig,
+    /// Who fits the final head.
+    pub trainer: TrainerChoice,
     /// Photos that get augmented views (FixMatch); bounds the one-off embedding cost.
     pub view_sample: usize,
     pub target_precision: f32,
@@ -43,10 +46,24 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             config: TrainConfig::default(),
+            trainer: TrainerChoice::default(),
             view_sample: views::DEFAULT_SAMPLE,
             target_precision: TARGET_PRECISION,
         }
     }
+}
+
+/// Who fits the final head. Cross-validation (the signal weight and the cut) always trains its
+/// many small heads natively: the two trainers run one algorithm and agree
+/// (`engine/tests/head_training_parity.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum TrainerChoice {
+    #[default]
+    Native,
+    /// ONNX Runtime's training API (cargo feature `ort-training`), loaded from this library,
+    /// else as the backbone's ONNX Runtime is (`ORT_DYLIB_PATH`, the default places). When it
+    /// cannot train, the head is trained natively and `TrainLog::trainer` says why.
+    OrtTraining(Option<PathBuf>),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -300,7 +317,7 @@ pub(crate) fn cross_validate_nested(
             .collect();
         let (w, _) = choose_weight(&inner, &ytr, config);
         let mut head = Head::new(inner[w].x_train.ncols(), config.head.clone());
-        train::train(
+        let Ok(_) = train::train(
             &mut head,
             inner[w].x_train.view(),
             &ytr,
@@ -315,6 +332,62 @@ pub(crate) fn cross_validate_nested(
     let t = choose_threshold(&oof, y, target);
     let cv = (Some(metrics::evaluate(&oof, &as_bool(y), t.value)), k, t);
     (cv, best, tried)
+}
+
+/// Fits a fresh head on the train rows with the chosen trainer. `TrainLog::trainer` says which
+/// trainer ran, and why the native one when ONNX Runtime was asked for but could not train.
+fn fit_head(
+    choice: &TrainerChoice,
+    x: ArrayView2<f32>,
+    y: &[usize],
+    views: Option<&Views>,
+    config: &TrainConfig,
+) -> Result<(Head, TrainLog)> {
+    let mut head = Head::new(x.ncols(), config.head.clone());
+    let fallback = match choice {
+        TrainerChoice::Native => None,
+        TrainerChoice::OrtTraining(library) => {
+            match fit_on_ort(library.as_deref(), &head, x, y, views, config) {
+                Ok(fitted) => return Ok(fitted),
+                Err(why) => Some(why),
+            }
+        }
+    };
+    let Ok(mut log) = train::train(&mut head, x, y, views, config);
+    log.trainer = match fallback {
+        None => "native".into(),
+        Some(why) => format!("native (ONNX Runtime training asked for, not used: {why})"),
+    };
+    Ok((head, log))
+}
+
+#[cfg(feature = "ort-training")]
+fn fit_on_ort(
+    library: Option<&std::path::Path>,
+    head: &Head,
+    x: ArrayView2<f32>,
+    y: &[usize],
+    views: Option<&Views>,
+    config: &TrainConfig,
+) -> std::result::Result<(Head, TrainLog), String> {
+    let mut ort = crate::learn::ort_training::OrtTrainer::new(library, head)?;
+    crate::ort_runtime::unwind_to_reason(|| {
+        let mut log = train::train(&mut ort, x, y, views, config).map_err(|e| e.to_string())?;
+        log.trainer = ort.describe().to_string();
+        Ok((ort.to_head().map_err(|e| e.to_string())?, log))
+    })
+}
+
+#[cfg(not(feature = "ort-training"))]
+fn fit_on_ort(
+    _: Option<&std::path::Path>,
+    _: &Head,
+    _: ArrayView2<f32>,
+    _: &[usize],
+    _: Option<&Views>,
+    _: &TrainConfig,
+) -> std::result::Result<(Head, TrainLog), String> {
+    Err("this build has no `ort-training` feature".into())
 }
 
 impl Engine {
@@ -382,8 +455,7 @@ impl Engine {
             signal_weight: Some(w),
             ..config.clone()
         };
-        let mut head = Head::new(p.x.ncols(), config.head.clone());
-        let log = train::train(&mut head, x_train.view(), &p.y, v, config);
+        let (head, log) = fit_head(&opts.trainer, x_train.view(), &p.y, v, config)?;
         let test = test_metrics(&p, &head, threshold.value);
         let mut model = Model {
             id: 0,
@@ -590,13 +662,14 @@ impl Engine {
             ..model.config.clone()
         };
         let x_train = rows(p.x.view(), &p.train);
-        let log = train::train(
+        let Ok(mut log) = train::train(
             &mut model.body.head,
             x_train.view(),
             &p.y,
             v.as_ref(),
             &config,
         );
+        log.trainer = "native (refresh)".into();
         let from = model.id;
         model.training_set = TrainingSet {
             keep,

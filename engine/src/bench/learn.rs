@@ -107,7 +107,7 @@ impl Run<'_> {
         let ((_, _, t), best, _) = cross_validate_nested(&candidates, &y, config, TARGET_PRECISION);
         let c = &candidates[best];
         let mut head = Head::new(c.x_train.ncols(), config.head.clone());
-        train::train(&mut head, c.x_train.view(), &y, c.views, config);
+        let Ok(_) = train::train(&mut head, c.x_train.view(), &y, c.views, config);
         let p = head
             .p_delete(rows(self.weighted[best].x.view(), self.test).view())
             .to_vec();
@@ -135,7 +135,7 @@ impl Run<'_> {
         }
         let w = &self.weighted[0];
         let mut head = Head::new(w.x.ncols(), config.head.clone());
-        train::train(
+        let Ok(_) = train::train(
             &mut head,
             rows(w.x.view(), picked).view(),
             &y,

@@ -12,7 +12,9 @@ pub struct HeadConfig {
     /// Hidden units; 0 = logistic regression.
     pub hidden: usize,
     pub learning_rate: f32,
-    /// Decoupled weight decay (AdamW), applied to weights, not biases.
+    /// Decoupled weight decay (AdamW), applied to every parameter, biases included: as
+    /// `torch.optim.AdamW` does, and as ONNX Runtime's AdamW op must (one decay for all
+    /// parameters), so that both trainers run one algorithm (`learn::ort_training`).
     pub weight_decay: f32,
     pub seed: u64,
 }
@@ -75,6 +77,7 @@ impl Dense {
         m.vb = &m.vb * b2 + &(gb * gb) * (1.0 - b2);
         let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
         self.w *= 1.0 - lr * wd;
+        self.b *= 1.0 - lr * wd;
         self.w -= &((&m.mw / c1) / ((&m.vw / c2).mapv(f32::sqrt) + eps) * lr);
         self.b -= &((&m.mb / c1) / ((&m.vb / c2).mapv(f32::sqrt) + eps) * lr);
     }
@@ -127,7 +130,7 @@ impl Rng {
     }
 }
 
-fn softmax_rows(z: &Array2<f32>) -> Array2<f32> {
+pub(crate) fn softmax_rows(z: &Array2<f32>) -> Array2<f32> {
     let mut p = z.clone();
     for mut row in p.axis_iter_mut(Axis(0)) {
         let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
@@ -138,7 +141,53 @@ fn softmax_rows(z: &Array2<f32>) -> Array2<f32> {
     p
 }
 
+/// What the training loop ([`super::train::train`]) needs of a head, so that one loop
+/// (supervised or FixMatch) runs on the native head or on ONNX Runtime's training API.
+pub trait Trainer {
+    type Error;
+    /// Class probabilities, one row per input row: column 1 is P(delete).
+    fn probabilities(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>, Self::Error>;
+    /// One AdamW step on sum_i w_i * CE(p(x_i), y_i) / sum_i w_i; the loss before the step.
+    /// No step when the weights sum to 0.
+    fn train_step(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: &[usize],
+        w: &[f32],
+    ) -> Result<f32, Self::Error>;
+}
+
+impl Trainer for Head {
+    type Error = std::convert::Infallible;
+
+    fn probabilities(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>, Self::Error> {
+        Ok(self.predict(x))
+    }
+
+    fn train_step(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: &[usize],
+        w: &[f32],
+    ) -> Result<f32, Self::Error> {
+        Ok(self.step(x, y, w))
+    }
+}
+
 impl Head {
+    /// A logistic head with the given weights `[inputs, 2]` and bias `[2]`, and fresh AdamW
+    /// moments (how another trainer's result, or a test's initial weights, come in).
+    pub fn logistic(config: HeadConfig, w: Array2<f32>, b: Array1<f32>) -> Head {
+        assert_eq!(config.hidden, 0, "a logistic head has no hidden layer");
+        assert_eq!((w.ncols(), b.len()), (2, 2), "two classes");
+        Head {
+            config,
+            hidden: None,
+            out: Dense { w, b, m: None },
+            steps: 0,
+        }
+    }
+
     pub fn new(inputs: usize, config: HeadConfig) -> Head {
         let mut rng = Rng::new(config.seed);
         let hidden = (config.hidden > 0).then(|| Dense::new(inputs, config.hidden, &mut rng));
@@ -193,12 +242,20 @@ impl Head {
             }
             None => (None, x.to_owned()),
         };
-        let p = softmax_rows(&self.out.forward(&z_in.view()));
+        let z = self.out.forward(&z_in.view());
+        let p = softmax_rows(&z);
         // dL/dz = w_i (p_i - onehot(y_i)) / total
         let mut dz = p.clone();
         let mut loss = 0.0;
         for (i, (&yi, &wi)) in y.iter().zip(w).enumerate() {
-            loss += -wi * p[[i, yi]].max(1e-7).ln();
+            // -log softmax(z)_y from the logits: exact where p underflows (a confident wrong
+            // pseudo-label), as ONNX Runtime's SoftmaxCrossEntropyLoss computes it.
+            let row = z.row(i);
+            let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            let log_sum = row.iter().map(|v| (v - max).exp()).sum::<f32>().ln() + max;
+            if wi != 0.0 {
+                loss += wi * (log_sum - z[[i, yi]]);
+            }
             dz[[i, yi]] -= 1.0;
             dz.row_mut(i).mapv_inplace(|v| v * wi / total);
         }

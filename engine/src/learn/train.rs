@@ -11,7 +11,7 @@
 use ndarray::{concatenate, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::head::{balanced_weights, rows, Head, HeadConfig, Rng};
+use super::head::{balanced_weights, rows, Head, HeadConfig, Rng, Trainer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,16 +102,20 @@ pub struct TrainLog {
     pub mask_rate: f32,
     /// Whether the unlabeled loss took part (FixMatch with views and enough labels).
     pub used_views: bool,
+    /// Which trainer ran ("native", or the ONNX Runtime that did), set by the engine.
+    #[serde(default)]
+    pub trainer: String,
 }
 
-/// Trains `head` (fresh or warm-started) on labeled rows `x` with classes `y`.
-pub fn train(
-    head: &mut Head,
+/// Trains `head` (fresh or warm-started) on labeled rows `x` with classes `y`. The native
+/// [`Head`] cannot fail (`let Ok(log) = train(..)`); ONNX Runtime's trainer can.
+pub fn train<T: Trainer + ?Sized>(
+    head: &mut T,
     x: ArrayView2<'_, f32>,
     y: &[usize],
     views: Option<&Views>,
     config: &TrainConfig,
-) -> TrainLog {
+) -> Result<TrainLog, T::Error> {
     let mut rng = Rng::new(config.head.seed ^ 0xF1F1);
     let class_w = {
         let w = balanced_weights(y);
@@ -138,12 +142,12 @@ pub fn train(
     let tail = config.steps - config.steps / 10;
     for t in 0..config.steps {
         let loss = match views {
-            None => head.step(x, y, &sup_w),
+            None => head.train_step(x, y, &sup_w)?,
             Some(v) => {
                 let ramp = (t as f32 / (config.steps as f32 * RAMP_UP)).min(1.0);
                 let b = (config.mu * y.len()).clamp(1, v.len());
                 let idx: Vec<usize> = (0..b).map(|_| rng.below(v.len())).collect();
-                let p = head.predict(rows(v.weak.view(), &idx).view());
+                let p = head.probabilities(rows(v.weak.view(), &idx).view())?;
                 let strong = &v.strong;
                 let mut xs = Array2::zeros((b, x.ncols()));
                 let mut ys = Vec::with_capacity(b);
@@ -164,7 +168,7 @@ pub fn train(
                 let xa = concatenate(Axis(0), &[x.view(), xs.view()]).expect("same width");
                 let ya: Vec<usize> = y.iter().copied().chain(ys).collect();
                 let wa: Vec<f32> = sup_w.iter().copied().chain(ws).collect();
-                head.step(xa.view(), &ya, &wa)
+                head.train_step(xa.view(), &ya, &wa)?
             }
         };
         if t == 0 {
@@ -173,7 +177,7 @@ pub fn train(
         log.final_loss = loss;
     }
     log.mask_rate = masked as f32 / sampled.max(1) as f32;
-    log
+    Ok(log)
 }
 
 /// Gives each class's confident pseudo-labels the same total weight (`scale` x half the
@@ -214,7 +218,7 @@ pub fn out_of_fold(
         }
         let ytr: Vec<usize> = tr.iter().map(|&i| y[i]).collect();
         let mut head = Head::new(x.ncols(), config.head.clone());
-        train(&mut head, rows(x, &tr).view(), &ytr, views, config);
+        let Ok(_) = train(&mut head, rows(x, &tr).view(), &ytr, views, config);
         let p = head.p_delete(rows(x, &te).view());
         for (j, &i) in te.iter().enumerate() {
             out[i] = p[j];
@@ -258,7 +262,7 @@ mod tests {
         let (xl, yl, views, xt, yt) = problem(1);
         let config = TrainConfig::default();
         let mut head = Head::new(10, config.head.clone());
-        let log = train(&mut head, xl.view(), &yl, Some(&views), &config);
+        let Ok(log) = train(&mut head, xl.view(), &yl, Some(&views), &config);
         assert!(log.mask_rate > 0.3, "mask rate {}", log.mask_rate);
         let acc = accuracy(&head, &xt, &yt);
 
@@ -267,7 +271,7 @@ mod tests {
             ..config
         };
         let mut plain = Head::new(10, sup.head.clone());
-        let log = train(&mut plain, xl.view(), &yl, Some(&views), &sup);
+        let Ok(log) = train(&mut plain, xl.view(), &yl, Some(&views), &sup);
         assert_eq!(log.mask_rate, 0.0, "supervised ignores the views");
         eprintln!("sup {}", accuracy(&plain, &xt, &yt));
         // Same seed, same labeled data: the unlabeled loss is what makes them differ.
@@ -291,7 +295,7 @@ mod tests {
         );
         let config = TrainConfig::default();
         let mut head = Head::new(10, config.head.clone());
-        let log = train(&mut head, x, y, Some(&views), &config);
+        let Ok(log) = train(&mut head, x, y, Some(&views), &config);
         assert!(!log.used_views && log.mask_rate == 0.0);
     }
 
@@ -310,7 +314,7 @@ mod tests {
         let run = || {
             let config = TrainConfig::default();
             let mut head = Head::new(10, config.head.clone());
-            train(&mut head, xl.view(), &yl, Some(&views), &config);
+            let Ok(_) = train(&mut head, xl.view(), &yl, Some(&views), &config);
             head.p_delete(xt.view())
         };
         assert_eq!(run(), run());
@@ -335,7 +339,7 @@ mod tests {
             .count();
         assert!((18..=42).contains(&right), "{right}/60 right on noise");
         let mut fitted = Head::new(30, config.head.clone());
-        train(&mut fitted, x.view(), &y, None, &config);
+        let Ok(_) = train(&mut fitted, x.view(), &y, None, &config);
         let seen = fitted.p_delete(x.view());
         let right_seen = y
             .iter()

@@ -217,3 +217,21 @@ pub fn sandbox_os_trash() -> &'static std::path::Path {
         dir
     })
 }
+
+/// A fresh database at `db` holding the scanned demo gallery and `n` train labels from the
+/// demo's simulated user (the first `n` of the train queue), ready for `Engine::train`.
+pub fn labeled_demo(db: &std::path::Path, n: usize) -> precious_engine::Engine {
+    use precious_engine::{Engine, ScanOptions, Split};
+    let mut engine = Engine::open(db).unwrap();
+    engine
+        .scan_folders(&[demo_gallery()], &ScanOptions::default(), &mut |_| {})
+        .unwrap();
+    let user = demo_categories();
+    for p in engine.label_queue(Split::Train, n, 0).unwrap() {
+        let label = user
+            .label(&p.path)
+            .unwrap_or_else(|| panic!("{} is not in the manifest", p.path));
+        engine.set_label(p.id, label, Split::Train).unwrap();
+    }
+    engine
+}

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use precious_engine::learn::head::HeadConfig;
 use precious_engine::{
     Engine, Label, Method, Pick, PickOptions, ScanOptions, ScanReport, Space, Split, Status,
-    TrainConfig, TrainOptions,
+    TrainConfig, TrainOptions, TrainerChoice,
 };
 use serde::Serialize;
 
@@ -120,6 +120,14 @@ enum Command {
         /// Precision the suggestion cut aims at
         #[arg(long, default_value_t = TrainOptions::default().target_precision)]
         target_precision: f32,
+        /// Fit the head with ONNX Runtime's training API (cargo feature `ort-training`; needs a
+        /// training-enabled ONNX Runtime, else trains natively and says why)
+        #[arg(long)]
+        ort_training: bool,
+        /// The training-enabled ONNX Runtime library (default: $ORT_DYLIB_PATH, then the
+        /// backbone's default places)
+        #[arg(long, requires = "ort_training")]
+        ort_library: Option<PathBuf>,
     },
     /// Precision, recall, F1, accuracy, AUROC and the confusion matrix of the newest model
     Eval,
@@ -341,6 +349,8 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             seed,
             views,
             target_precision,
+            ort_training,
+            ort_library,
         } => {
             let mut engine = Engine::open(&db)?;
             let defaults = TrainConfig::default();
@@ -361,6 +371,11 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
                 },
                 view_sample: views,
                 target_precision,
+                trainer: if ort_training {
+                    TrainerChoice::OrtTraining(ort_library)
+                } else {
+                    TrainerChoice::Native
+                },
             };
             let report = engine.train(&opts)?;
             if cli.json {

@@ -73,6 +73,9 @@ pub fn print_train(r: &TrainReport, metrics: bool) {
         m.metrics.train.final_loss,
         100.0 * m.metrics.train.mask_rate
     );
+    if !m.metrics.train.trainer.is_empty() {
+        println!("Trainer: {}", m.metrics.train.trainer);
+    }
     if metrics {
         print_model_metrics(m);
     }

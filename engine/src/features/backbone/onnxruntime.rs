@@ -1,25 +1,22 @@
 //! The backbone on ONNX Runtime (`ort` feature), loaded at run time from a shared library.
 //!
-//! `ort`'s own loader panics when the library is missing or wrong (on first use of its API),
-//! and loads one library per process for good. So a candidate file is first probed here (it
-//! exists, `dlopen`s, exports `OrtGetApiBase`, is at least the runtime version `ort` needs
-//! and serves its API version) and only then handed to `ort::init_from`; everything after
-//! runs under `catch_unwind`. Any failure is a one-line reason, and the caller uses tract.
+//! The library is loaded (and probed first) by `crate::ort_runtime`, one per process;
+//! everything here runs under `catch_unwind`. Any failure is a one-line reason, and the
+//! caller uses tract.
 //!
 //! Threads: the scan embeds from a rayon worker per core, so each run uses one intra-op
 //! thread ([`THREADS_ENV`] overrides) and no inter-op parallelism. `Session::run` needs
 //! `&mut`, so the runner keeps a pool of sessions (one per concurrent caller, made on demand)
 //! that share their prepacked weights.
 
-use std::ffi::CStr;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use ::ort::environment::Environment;
 use ::ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
 use ::ort::session::Session;
 use ::ort::value::TensorRef;
 
+use crate::ort_runtime::{self, shown, Runtime};
 use crate::{Error, Result};
 
 /// Intra-op threads per run (default 1: the callers already run one per core).
@@ -35,16 +32,6 @@ pub(crate) struct OrtRunner {
     idle: Mutex<Vec<Session>>,
 }
 
-/// The library `ort` loaded in this process, and the one environment it allows.
-#[derive(Clone)]
-struct Runtime {
-    library: PathBuf,
-    version: String,
-    env: Environment,
-}
-
-static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
-
 impl OrtRunner {
     /// Loads ONNX Runtime from `library` (else the first existing of
     /// [`super::ort_library_candidates`]) and makes a first session. `Err` is a reason for
@@ -57,36 +44,19 @@ impl OrtRunner {
             Some(p) => vec![p.to_path_buf()],
             None => super::ort_library_candidates(),
         };
-        std::panic::catch_unwind(|| OrtRunner::load_from(model, &candidates)).unwrap_or_else(
-            |panic| {
-                Err(format!(
-                    "ONNX Runtime failed while loading: {}",
-                    panic_message(panic.as_ref())
-                ))
-            },
-        )
+        ort_runtime::unwind_to_reason(|| OrtRunner::load_from(model, &candidates))
     }
 
     fn load_from(
         model: &'static [u8],
         candidates: &[PathBuf],
     ) -> std::result::Result<OrtRunner, String> {
-        let path = candidates
-            .iter()
-            .find(|p| p.is_file() || is_bare_name(p))
-            .ok_or_else(|| {
-                let tried: Vec<String> = candidates.iter().map(|p| shown(p)).collect();
-                format!("ONNX Runtime not found at {}", tried.join(", "))
-            })?;
-        // The loader would resolve a relative path against the executable's folder.
-        let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let runtime = runtime(path)?;
+        let (runtime, not_loaded) = ort_runtime::load(candidates)?;
         let threads = std::env::var(THREADS_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n >= 1)
             .unwrap_or(1);
-        let not_loaded = (runtime.library != *path).then(|| path.clone());
         let runner = OrtRunner {
             model,
             threads,
@@ -174,123 +144,4 @@ fn run_one(session: &mut Session, data: &[f32], shape: [i64; 4]) -> Result<Vec<f
     }
     let (_, values) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
     Ok(values.to_vec())
-}
-
-/// The process's runtime: loads `path` the first time one loads, else the one already there.
-fn runtime(path: &Path) -> std::result::Result<Runtime, String> {
-    // Probe every time, so that each request gets the reason its own file is unusable.
-    let probe = probe(path)?;
-    let mut loaded = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(r) = loaded.as_ref() {
-        return Ok(r.clone());
-    }
-    let env = ::ort::init_from(path)
-        .map_err(|e| e.to_string())?
-        .with_name("precious")
-        // An offline app: ONNX Runtime's telemetry (Windows ETW) stays off.
-        .with_telemetry(false)
-        .build()
-        .map_err(|e| format!("ONNX Runtime could not start: {e}"))?;
-    let runtime = Runtime {
-        library: path.to_path_buf(),
-        version: probe.version,
-        env,
-    };
-    *loaded = Some(runtime.clone());
-    // `ort` holds its own handle now; ours can go.
-    drop(probe.library);
-    Ok(runtime)
-}
-
-struct Probe {
-    library: libloading::Library,
-    version: String,
-}
-
-type GetApiBase = unsafe extern "system" fn() -> *const ::ort::sys::OrtApiBase;
-
-/// Checks that `path` is an ONNX Runtime `ort` can use, without touching `ort`'s global state.
-fn probe(path: &Path) -> std::result::Result<Probe, String> {
-    let at = shown(path);
-    if !is_bare_name(path) && !path.is_file() {
-        return Err(format!("ONNX Runtime not found at {at}"));
-    }
-    // SAFETY: loading a library runs its initialisers; the file is one the user pointed at
-    // (ORT_DYLIB_PATH) or put in a known place.
-    let library = unsafe { libloading::Library::new(path) }
-        .map_err(|e| format!("{at} is not a loadable library ({})", with_source(&e)))?;
-    // SAFETY: ONNX Runtime's entry point has this signature (onnxruntime_c_api.h).
-    let get_base = unsafe { library.get::<GetApiBase>(b"OrtGetApiBase") }
-        .map_err(|_| format!("{at} is not ONNX Runtime (no OrtGetApiBase)"))?;
-    // SAFETY: `OrtGetApiBase` returns a pointer to a static struct, or null.
-    let base = unsafe { get_base() };
-    if base.is_null() {
-        return Err(format!("{at}: OrtGetApiBase returned null"));
-    }
-    // SAFETY: `base` is non-null and points at the library's static `OrtApiBase`, whose
-    // version string is a static NUL-terminated string.
-    let version = unsafe {
-        let s = ((*base).GetVersionString)();
-        if s.is_null() {
-            return Err(format!("{at}: ONNX Runtime gave no version"));
-        }
-        CStr::from_ptr(s).to_string_lossy().into_owned()
-    };
-    let minor = version
-        .split('.')
-        .nth(1)
-        .and_then(|m| m.parse::<u32>().ok());
-    match minor {
-        Some(m) if m >= ::ort::MINOR_VERSION => {}
-        _ => {
-            return Err(format!(
-                "ONNX Runtime {version} at {at} is too old (1.{} or later needed)",
-                ::ort::MINOR_VERSION
-            ))
-        }
-    }
-    // SAFETY: as above; `GetApi` returns null for API versions the library does not serve.
-    let api = unsafe { ((*base).GetApi)(::ort::sys::ORT_API_VERSION) };
-    if api.is_null() {
-        return Err(format!(
-            "ONNX Runtime {version} at {at} does not serve API version {}",
-            ::ort::sys::ORT_API_VERSION
-        ));
-    }
-    Ok(Probe { library, version })
-}
-
-/// A bare file name (`libonnxruntime.so`) is searched by the dynamic loader, not on disk here.
-fn is_bare_name(p: &Path) -> bool {
-    let mut c = p.components();
-    matches!((c.next(), c.next()), (Some(Component::Normal(_)), None))
-}
-
-/// A path for messages: without `..` segments where the file exists.
-fn shown(p: &Path) -> String {
-    std::fs::canonicalize(p)
-        .unwrap_or_else(|_| p.to_path_buf())
-        .display()
-        .to_string()
-}
-
-/// An error and its causes, for one line ("dlopen failed: ...: invalid ELF header").
-fn with_source(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    s
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic".into()
-    }
 }
