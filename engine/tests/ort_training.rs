@@ -272,14 +272,7 @@ fn the_engine_trains_on_onnx_runtime_when_asked() {
     let on_ort = engine.train(&opts).unwrap().model;
     let trainer = &on_ort.metrics.train.trainer;
     assert!(trainer.starts_with("ONNX Runtime 1.19.2 ("), "{trainer}");
-    let native = engine
-        .train(&TrainOptions {
-            trainer: TrainerChoice::Native,
-            ..opts
-        })
-        .unwrap()
-        .model;
-    assert_eq!(native.metrics.train.trainer, "native");
+    let native = common::train_natively(&mut engine, opts);
     let width = native.body.head.layers()[0].0.nrows();
     let mut rng = Rng::new(3);
     let x = Array2::from_shape_fn((50, width), |_| rng.normal());

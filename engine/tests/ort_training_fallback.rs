@@ -87,14 +87,7 @@ fn without_a_training_api_the_reason_is_given_and_training_stays_native() {
             && trainer.contains("has no training API"),
         "{trainer}"
     );
-    let native = engine
-        .train(&TrainOptions {
-            trainer: TrainerChoice::Native,
-            ..opts
-        })
-        .unwrap()
-        .model;
-    assert_eq!(native.metrics.train.trainer, "native");
+    let native = common::train_natively(&mut engine, opts);
     assert_eq!(
         native.metrics.train.final_loss, model.metrics.train.final_loss,
         "the fallback is the native trainer"

@@ -235,3 +235,18 @@ pub fn labeled_demo(db: &std::path::Path, n: usize) -> precious_engine::Engine {
     }
     engine
 }
+
+/// Trains with `opts` on the native trainer (whatever `opts` asked for), checking that the
+/// model says so: the baseline the ONNX Runtime trainer's tests compare with.
+pub fn train_natively(
+    engine: &mut precious_engine::Engine,
+    opts: precious_engine::TrainOptions,
+) -> precious_engine::learn::record::Model {
+    let opts = precious_engine::TrainOptions {
+        trainer: precious_engine::TrainerChoice::Native,
+        ..opts
+    };
+    let model = engine.train(&opts).unwrap().model;
+    assert_eq!(model.metrics.train.trainer, "native");
+    model
+}
