@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 
 use precious_engine::learn::head::Rng;
 use precious_engine::{
-    ActStatus, Engine, Label, Method, ScanOptions, Space, Split, TrainConfig, TrainOptions,
+    ActStatus, Engine, Label, Method, ScanOptions, Split, TrainConfig, TrainOptions,
 };
 
 const CASES: u64 = 40;
@@ -189,13 +189,7 @@ impl Case {
                 &mut |_| {},
             )
             .unwrap();
-        let mut photos: Vec<(i64, PathBuf)> = engine
-            .photo_vectors(Space::Embedding)
-            .unwrap()
-            .into_iter()
-            .map(|v| (v.id, PathBuf::from(v.path)))
-            .collect();
-        photos.sort_by(|a, b| a.1.cmp(&b.1));
+        let photos = common::photos_by_path(&engine);
         (engine, photos)
     }
 }

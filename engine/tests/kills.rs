@@ -14,25 +14,11 @@ use std::fs::File;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::{demo_gallery, shared_data, sorted_files};
 use precious_engine::bench::consistency::{Ended, Op, Ran, Rig, RigOptions, Runner};
 use precious_engine::{Error, Result};
-
-fn setup() -> &'static Path {
-    static DATA_HOME: OnceLock<PathBuf> = OnceLock::new();
-    DATA_HOME.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("kills-test-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep();
-        std::env::set_var("XDG_DATA_HOME", &dir);
-        dir
-    })
-}
 
 /// Children with their output in files, SIGKILLed at the requested moment.
 struct Spawn {
@@ -94,7 +80,7 @@ fn uniform(state: &mut u64) -> f64 {
 
 #[test]
 fn kills_at_random_moments_leave_a_consistent_gallery() {
-    let data_home = setup();
+    let data_home = common::sandbox_os_trash();
     let work = tempfile::tempdir_in(data_home).unwrap();
     let logs = work.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();

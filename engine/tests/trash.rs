@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use common::copy_demo_photos;
-use precious_engine::{ActStatus, Engine, Label, ScanOptions, Space, Split};
+use precious_engine::{ActStatus, Engine, Label, ScanOptions, Split};
 
 /// The sandboxed OS trash (see `common::sandbox_os_trash`).
 fn setup() -> &'static Path {
@@ -55,13 +55,7 @@ impl Gallery {
     fn indexed(&self) -> (Engine, Vec<(i64, PathBuf)>) {
         let mut engine = Engine::open(&self.db).unwrap();
         self.scan(&mut engine);
-        let mut photos: Vec<(i64, PathBuf)> = engine
-            .photo_vectors(Space::Embedding)
-            .unwrap()
-            .into_iter()
-            .map(|v| (v.id, PathBuf::from(v.path)))
-            .collect();
-        photos.sort_by(|a, b| a.1.cmp(&b.1));
+        let photos = common::photos_by_path(&engine);
         (engine, photos)
     }
 

@@ -299,10 +299,10 @@ impl Trainer for OrtTrainer {
 
     fn probabilities(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
         let n = x.nrows();
-        let out = self
+        let mut out = self
             .run(false, x, &vec![0; n], &vec![1.0; n])
             .map_err(|e| Error::Model(format!("ONNX Runtime eval step: {e}")))?;
-        let logits = Array2::from_shape_vec((n, 2), out[1].clone())
+        let logits = Array2::from_shape_vec((n, 2), out.swap_remove(1))
             .map_err(|_| Error::Model("ONNX Runtime gave logits of another shape".into()))?;
         Ok(super::head::softmax_rows(&logits))
     }

@@ -250,3 +250,15 @@ pub fn train_natively(
     assert_eq!(model.metrics.train.trainer, "native");
     model
 }
+
+/// Every indexed photo as (id, path), sorted by path.
+pub fn photos_by_path(engine: &precious_engine::Engine) -> Vec<(i64, PathBuf)> {
+    let mut photos: Vec<(i64, PathBuf)> = engine
+        .photo_vectors(precious_engine::Space::Embedding)
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.id, PathBuf::from(v.path)))
+        .collect();
+    photos.sort_by(|a, b| a.1.cmp(&b.1));
+    photos
+}
