@@ -14,9 +14,9 @@ tests/tools/fetch_onnxruntime
 # onnxruntime-training 1.19.2 inside an embedded CPython, against the native trainer.
 tests/tools/fetch_onnxruntime_training
 cargo test --locked -p precious-engine --features ort-training \
-  --test ort_backend --test backbone --test ort_training_fallback --test ort_training
+  --test it -- ort_backend:: backbone:: ort_training
 # Hostile inputs: a generated corpus (cut, empty, random, mislabelled files, decompression
 # bombs, odd codings, hostile EXIF, odd names, symlink loops, unreadable files) scanned by the
 # binary as child processes; fails on any crash, hang, unrecorded or unexpected outcome.
-cargo run --locked -- bench reliability --only hostile --write target/reliability/ci.md
+cargo run --locked -p precious-bench -- reliability --only hostile --write target/reliability/ci.md
 tests/e2e/run.sh

@@ -22,7 +22,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::os_trash::{self as trash, TrashItem};
-use crate::source::{io_reason, mtime_ns, Locator};
+use crate::source::{hash_file, io_reason, mtime_ns, Locator};
 use crate::store::now_secs;
 use crate::{Engine, Error, Result};
 
@@ -386,9 +386,10 @@ impl Engine {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Test seam: everything [`Engine::trash`] does up to and including the committed
-    /// `planned` rows, then stops, as a crash just before the move would. Returns the refusals.
-    #[doc(hidden)]
+    /// Test seam (feature `testing`, which only the engine's own tests turn on): everything
+    /// [`Engine::trash`] does up to and including the committed `planned` rows, then stops, as
+    /// a crash just before the move would. Returns the refusals.
+    #[cfg(feature = "testing")]
     pub fn trash_journal_only(&mut self, ids: &[i64]) -> Result<Vec<PhotoOutcome>> {
         self.exclusively(|e| {
             let batch = next_batch(e.conn())?;
@@ -663,10 +664,6 @@ fn file_problem(e: &io::Error) -> String {
     } else {
         io_reason(e)
     }
-}
-
-fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
-    Ok(blake3::hash(&std::fs::read(path)?).into())
 }
 
 /// Removes the empty placeholder the trash crate creates at the target before renaming the

@@ -43,7 +43,7 @@ const MAX_THUMBNAIL_PIXELS: u64 = 4_000_000;
 /// more. Progressive (and arithmetic-coded progressive) JPEGs fall under the general cap: both
 /// decoders keep every DCT coefficient of the whole image until the last scan, whatever the
 /// output scale (2-6 bytes per pixel), so a 192 MP progressive header with a few KB of data
-/// made a scan peak at 646 MB (`precious bench reliability`, part hostile).
+/// made a scan peak at 646 MB (`precious-bench reliability`, part hostile).
 pub const MAX_JPEG_PIXELS: u64 = 200_000_000;
 pub const MAX_OTHER_PIXELS: u64 = 40_000_000;
 /// Bytes any single decode may allocate (guards formats whose header lies about the size).

@@ -256,6 +256,11 @@ impl Engine {
         {
             pick::refresh_hog_pca(&mut self.store, 0)?;
         }
+        if report.indexed + report.duplicates + report.moved + report.gone > 0
+            || self.store.neighbours_stale()?
+        {
+            crate::neighbours::refresh(&mut self.store)?;
+        }
         Ok(report)
     }
 
@@ -331,17 +336,24 @@ impl Engine {
 
     /// Records the user's label; relabeling replaces it and the history keeps every change.
     pub fn set_label(&mut self, id: i64, label: Label, split: Split) -> Result<()> {
+        self.set_labels(&[(id, label)], split)
+    }
+
+    /// Records several labels in one transaction: all of them, or none if an id is unknown.
+    pub fn set_labels(&mut self, labels: &[(i64, Label)], split: Split) -> Result<()> {
         let now = now_secs();
         let tx = self.store.transaction()?;
-        ensure_photo(&tx, id)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO labels (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, label.as_str(), split.as_str(), now],
-        )?;
-        tx.execute(
-            "INSERT INTO label_history (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, label.as_str(), split.as_str(), now],
-        )?;
+        for &(id, label) in labels {
+            ensure_photo(&tx, id)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO labels (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, label.as_str(), split.as_str(), now],
+            )?;
+            tx.execute(
+                "INSERT INTO label_history (photo_id, label, split, labeled_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, label.as_str(), split.as_str(), now],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }

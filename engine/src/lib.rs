@@ -7,7 +7,6 @@
 //! choose what to label.
 
 pub mod act;
-pub mod bench;
 pub mod cluster;
 pub mod decode;
 mod engine;
@@ -18,6 +17,7 @@ pub mod learn;
 pub mod memory;
 pub mod metadata;
 mod model;
+mod neighbours;
 #[cfg(feature = "ort")]
 mod ort_runtime;
 mod os_trash;
@@ -39,7 +39,10 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use learn::train::{Method, TrainConfig};
-pub use model::{Evaluation, Refresh, Suggestions, TrainOptions, TrainReport, TrainerChoice};
+pub use model::{
+    Evaluation, PhotoScore, Refresh, Suggestions, TrainOptions, TrainReport, TrainerChoice,
+    RANKING_CUT, TARGET_PRECISION,
+};
 pub use pick::{Pick, PickOptions, PickedPhoto, Space};
 pub use scan::{ScanOptions, ScanProgress, ScanReport};
 pub use source::{Entry, FsSource, GallerySource, Listed, Locator};

@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(exif_date("0000:00:00 00:00:00", None), None);
         assert_eq!(exif_date("    :  :     :  :  ", None), None);
         assert_eq!(exif_date("garbage", None), None);
-        // Hostile EXIF (`precious bench reliability`): out-of-range fields, bad offsets.
+        // Hostile EXIF (`precious-bench reliability`): out-of-range fields, bad offsets.
         assert_eq!(exif_date("2021:13:45 25:61:61", None), None);
         assert_eq!(exif_date("9999:99:99 99:99:99", None), None);
         assert_eq!(

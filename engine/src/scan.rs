@@ -208,7 +208,7 @@ impl Worker<'_> {
             };
         }
         clock.lap(&self.stages.read);
-        let hash: [u8; 32] = blake3::hash(&bytes).into();
+        let hash = crate::source::content_hash(&bytes);
         clock.lap(&self.stages.hash);
         if let Some(&from) = self.by_hash.get(&hash) {
             return Outcome::SameAs { from };

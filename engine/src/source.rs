@@ -202,7 +202,7 @@ impl GallerySource for FsSource {
 
 /// The reason for an entry the walk could not follow. A link whose target does not exist is
 /// said so: the plain I/O reason ("vanished during the scan") would blame a race that never
-/// happened (found by `precious bench reliability`, part hostile).
+/// happened (found by `precious-bench reliability`, part hostile).
 fn walk_reason(err: &walkdir::Error, path: &Path) -> String {
     let Some(io) = err.io_error() else {
         return format!("read error: {err}");
@@ -215,6 +215,17 @@ fn walk_reason(err: &walkdir::Error, path: &Path) -> String {
 }
 
 /// A short, human reason for an I/O failure on one file.
+/// The content hash the index keys photos by: blake3 of the bytes. Every check that a file is
+/// still what was indexed (views, trash, restore) compares against it.
+pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    blake3::hash(bytes).into()
+}
+
+/// [`content_hash`] of a file's bytes.
+pub fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
+    Ok(content_hash(&std::fs::read(path)?))
+}
+
 pub fn io_reason(err: &io::Error) -> String {
     // A chain of symbolic links that leads back to itself (ELOOP), named as such rather than
     // as the OS's "too many levels of symbolic links" with the path repeated.

@@ -1,25 +1,28 @@
-//! FixMatch's augmented views: for a bounded sample of photos, the backbone embeddings of one
-//! weak and a few strong augmentations of the working image (see [`crate::features::augment`]).
+//! FixMatch's augmented views: for every train-labeled photo and a bounded sample of the
+//! unlabeled rest, the backbone embeddings and quality signals of a few weak and strong
+//! augmentations of the working image (see [`crate::features::augment`]). Several of each are
+//! cached per photo so that training draws a different one from step to step, and each view
+//! carries its own quality (a strong view may be blurred or darkened: its row must say so).
 //!
 //! This is the one stage besides the scan that touches pixels, so it lives beside it: it
 //! reads each photo again, checks its bytes are the ones indexed, decodes, augments and
 //! embeds, and stores vectors. The learner then only ever sees vectors. Views are computed
 //! once and cached by content hash; the sample is bounded (default 1,000 photos) so the cost
-//! stays bounded on a phone (~3 backbone runs per photo).
+//! stays bounded on a phone (6 backbone runs per photo).
 
 use rayon::prelude::*;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::decode::{self, Strategy};
-use crate::features::{augment, Backbone};
+use crate::features::{augment, quality, Backbone};
 use crate::source::{GallerySource, Locator};
-use crate::store::{decode_f16, encode_f16, Store};
+use crate::store::{decode_f16, decode_f32, encode_f16, encode_f32, Store};
 use crate::Result;
 
-pub const WEAK_VIEWS: usize = 1;
-pub const STRONG_VIEWS: usize = 2;
-/// Default number of photos that get views.
+pub const WEAK_VIEWS: usize = 2;
+pub const STRONG_VIEWS: usize = 4;
+/// Default number of unlabeled photos that get views (train-labeled ones always do).
 pub const DEFAULT_SAMPLE: usize = 1000;
 
 /// What a views refresh did.
@@ -39,6 +42,10 @@ pub struct ViewsReport {
 pub struct PhotoViews {
     pub weak: Vec<Vec<f32>>,
     pub strong: Vec<Vec<f32>>,
+    /// Each view's quality signals (sharpness, brightness, dark share, bright share,
+    /// colorfulness), in the same order.
+    pub weak_quality: Vec<[f32; 5]>,
+    pub strong_quality: Vec<[f32; 5]>,
 }
 
 struct Job {
@@ -56,13 +63,14 @@ fn rank(hash: &[u8], seed: u64) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
-/// The photos that should have views: every train-labeled photo plus a seeded sample of the
-/// rest, `n` in all (labeled first).
+/// The photos that should have views: every train-labeled photo, plus a seeded sample of `n`
+/// of the rest (labels never take the unlabeled photos' places).
 fn sample(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.locator, p.content_hash, l.split = 'train'
          FROM photos p JOIN features f ON f.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
-         WHERE p.state = 'indexed' AND p.content_hash IS NOT NULL",
+         WHERE p.state = 'indexed' AND p.content_hash IS NOT NULL
+           AND (l.split IS NULL OR l.split = 'train')",
     )?;
     let mut all: Vec<(bool, [u8; 32], Job)> = stmt
         .query_map([], |r| {
@@ -84,7 +92,12 @@ fn sample(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Job>> {
         })
         .collect();
     all.sort_by_key(|a| (a.0, a.1));
-    Ok(all.into_iter().take(n).map(|(_, _, j)| j).collect())
+    let labeled = all.iter().take_while(|a| !a.0).count();
+    Ok(all
+        .into_iter()
+        .take(labeled + n)
+        .map(|(_, _, j)| j)
+        .collect())
 }
 
 /// Embeds the views of one photo, or says why not.
@@ -94,7 +107,7 @@ fn compute(
     backbone: &Backbone,
 ) -> Result<PhotoViews, String> {
     let bytes = source.read(&job.locator).map_err(|e| e.to_string())?;
-    if blake3::hash(&bytes).as_bytes() != &job.hash {
+    if crate::source::content_hash(&bytes) != job.hash {
         return Err("changed since it was indexed".into());
     }
     let ext = job
@@ -112,14 +125,30 @@ fn compute(
     let img = &img;
     // Seeds derive from the content so a photo's views are the same in any database.
     let base = u64::from_le_bytes(job.hash[..8].try_into().expect("8 bytes"));
-    let embed = |v: image::RgbImage| backbone.embed(&v).map_err(|e| e.to_string());
+    let embed = |v: image::RgbImage| {
+        let gray = image::DynamicImage::ImageRgb8(v.clone()).into_luma8();
+        let q = quality::measure(&v, &gray);
+        let e = backbone.embed(&v).map_err(|e| e.to_string())?;
+        let q = [
+            q.sharpness,
+            q.brightness,
+            q.dark_share,
+            q.bright_share,
+            q.colorfulness,
+        ];
+        Ok::<_, String>((e, q))
+    };
+    let weak: Vec<(Vec<f32>, [f32; 5])> = (0..WEAK_VIEWS)
+        .map(|i| embed(augment::weak(img, base ^ i as u64)))
+        .collect::<Result<_, _>>()?;
+    let strong: Vec<(Vec<f32>, [f32; 5])> = (0..STRONG_VIEWS)
+        .map(|i| embed(augment::strong(img, base.rotate_left(17) ^ i as u64)))
+        .collect::<Result<_, _>>()?;
     Ok(PhotoViews {
-        weak: (0..WEAK_VIEWS)
-            .map(|i| embed(augment::weak(img, base ^ i as u64)))
-            .collect::<Result<_, _>>()?,
-        strong: (0..STRONG_VIEWS)
-            .map(|i| embed(augment::strong(img, base.rotate_left(17) ^ i as u64)))
-            .collect::<Result<_, _>>()?,
+        weak_quality: weak.iter().map(|w| w.1).collect(),
+        strong_quality: strong.iter().map(|s| s.1).collect(),
+        weak: weak.into_iter().map(|w| w.0).collect(),
+        strong: strong.into_iter().map(|s| s.0).collect(),
     })
 }
 
@@ -134,9 +163,11 @@ pub fn refresh(
     let start = std::time::Instant::now();
     let jobs = sample(store.conn(), n, seed)?;
     let have: std::collections::HashSet<(i64, Vec<u8>)> = {
-        let mut stmt = store
-            .conn()
-            .prepare("SELECT DISTINCT photo_id, content_hash FROM views")?;
+        let mut stmt = store.conn().prepare(&format!(
+            "SELECT photo_id, content_hash FROM views WHERE quality IS NOT NULL
+                 GROUP BY photo_id, content_hash HAVING COUNT(*) = {}",
+            WEAK_VIEWS + STRONG_VIEWS
+        ))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -182,13 +213,24 @@ pub fn refresh(
             skipped += 1;
             continue;
         };
-        let kinds = [("weak", &v.weak), ("strong", &v.strong)];
-        for (kind, list) in kinds {
-            for (i, e) in list.iter().enumerate() {
+        let kinds = [
+            ("weak", &v.weak, &v.weak_quality),
+            ("strong", &v.strong, &v.strong_quality),
+        ];
+        for (kind, list, quality) in kinds {
+            for (i, (e, q)) in list.iter().zip(quality).enumerate() {
                 tx.execute(
-                    "INSERT OR REPLACE INTO views (photo_id, content_hash, kind, idx, embedding)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![j.id, &j.hash[..], kind, i as i64, encode_f16(e)],
+                    "INSERT OR REPLACE INTO views
+                       (photo_id, content_hash, kind, idx, embedding, quality)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        j.id,
+                        &j.hash[..],
+                        kind,
+                        i as i64,
+                        encode_f16(e),
+                        encode_f32(q)
+                    ],
                 )?;
             }
         }
@@ -205,9 +247,9 @@ pub fn refresh(
 /// Every cached view whose photo is still indexed with the same content, by photo id.
 pub fn load(conn: &Connection) -> Result<std::collections::HashMap<i64, PhotoViews>> {
     let mut stmt = conn.prepare(
-        "SELECT v.photo_id, v.kind, v.embedding FROM views v
+        "SELECT v.photo_id, v.kind, v.embedding, v.quality FROM views v
          JOIN photos p ON p.id = v.photo_id AND p.content_hash = v.content_hash
-         WHERE p.state = 'indexed' ORDER BY v.photo_id, v.kind, v.idx",
+         WHERE p.state = 'indexed' AND v.quality IS NOT NULL ORDER BY v.photo_id, v.kind, v.idx",
     )?;
     let mut out: std::collections::HashMap<i64, PhotoViews> = Default::default();
     let rows = stmt.query_map([], |r| {
@@ -215,14 +257,23 @@ pub fn load(conn: &Connection) -> Result<std::collections::HashMap<i64, PhotoVie
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, Vec<u8>>(2)?,
+            r.get::<_, Vec<u8>>(3)?,
         ))
     })?;
     for row in rows {
-        let (id, kind, blob) = row?;
+        let (id, kind, blob, q) = row?;
         let v = out.entry(id).or_default();
+        let q = decode_f32(&q);
+        let q: [f32; 5] = q.try_into().unwrap_or_default();
         match kind.as_str() {
-            "weak" => v.weak.push(decode_f16(&blob)),
-            _ => v.strong.push(decode_f16(&blob)),
+            "weak" => {
+                v.weak.push(decode_f16(&blob));
+                v.weak_quality.push(q);
+            }
+            _ => {
+                v.strong.push(decode_f16(&blob));
+                v.strong_quality.push(q);
+            }
         }
     }
     Ok(out)

@@ -53,7 +53,33 @@ pub fn signal_names(hog_dims: usize) -> Vec<String> {
         .map(String::from),
     );
     v.extend(FOLDER_TOKENS.iter().map(|t| format!("folder_{t}")));
+    v.extend(TWIN_SIGNALS.map(String::from));
     v
+}
+
+/// Signals from the photo's nearest look-alike in the gallery graph (filled by
+/// [`set_twin_signals`] once the graph is known): how alike the two are, and how much better
+/// a shot the look-alike is. Together they tell a burst's extra frames and re-saved copies
+/// from the shot kept, which the embedding alone cannot (the frames sit next to each other).
+pub const TWIN_SIGNALS: [&str; 2] = ["twin_similarity", "twin_quality_gap"];
+
+/// How good a shot is (sharper, fewer crushed or blown pixels): which of near-duplicates to
+/// keep, and the twin signals.
+pub fn shot_quality(q: &[f32; 5]) -> f32 {
+    (1.0 + q[0].max(0.0)).ln() - 4.0 * (q[2] + q[3])
+}
+
+/// Fills the twin signals of every row from its nearest neighbour (`neighbours[i][0]`).
+pub fn set_twin_signals(data: &mut Dataset, neighbours: &[Vec<(u32, f32)>]) {
+    let first = data.x.ncols() - TWIN_SIGNALS.len();
+    for (i, nb) in neighbours.iter().enumerate() {
+        let (sim, gap) = nb.first().map_or((0.0, 0.0), |&(j, s)| {
+            let gap = shot_quality(&data.quality[j as usize]) - shot_quality(&data.quality[i]);
+            (s, s.max(0.0) * gap)
+        });
+        data.x[[i, first]] = sim;
+        data.x[[i, first + 1]] = gap;
+    }
 }
 
 pub struct Dataset {
@@ -81,15 +107,14 @@ impl Dataset {
         self.x.ncols() - signal_names(0).len()
     }
 
-    /// Row `i` with its embedding replaced by `embedding` (an augmented view of the photo):
-    /// the view keeps the photo's other signals.
-    pub fn with_embedding(&self, i: usize, embedding: &[f32]) -> Array1<f32> {
-        let mut row = self.x.row(i).to_owned();
-        let norm = l2(embedding);
-        for (j, v) in embedding.iter().enumerate().take(self.embedding_dims) {
-            row[j] = v / norm;
-        }
-        row
+    /// The signal columns (HOG-PCA, quality, metadata), raw.
+    pub fn signals(&self) -> ndarray::ArrayView2<'_, f32> {
+        self.x.slice(ndarray::s![.., self.embedding_dims..])
+    }
+
+    /// The unit embeddings.
+    pub fn embeddings(&self) -> ndarray::ArrayView2<'_, f32> {
+        self.x.slice(ndarray::s![.., ..self.embedding_dims])
     }
 }
 
@@ -167,8 +192,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         let mut hog = r.hog.clone().unwrap_or_default();
         hog.resize(hog_dims, 0.0);
         v.extend(hog);
-        let [sharp, bright, dark, blown, colour] = r.quality;
-        v.extend([(1.0 + sharp.max(0.0)).ln(), bright, dark, blown, colour]);
+        v.extend(quality_columns(&r.quality));
         let (w, h) = (
             r.width.unwrap_or(1.0).max(1.0),
             r.height.unwrap_or(1.0).max(1.0),
@@ -183,6 +207,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
             (r.bytes / (w * h)).max(1e-6).ln() as f32,
         ]);
         v.extend(FOLDER_TOKENS.iter().map(|t| lower.contains(t) as u8 as f32));
+        v.extend([0.0; TWIN_SIGNALS.len()]);
         x.row_mut(i).assign(&Array1::from(v));
     }
     let screenshot_like = rows
@@ -208,7 +233,25 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
     })
 }
 
-/// Column means and spreads of the signal columns (embedding columns get mean 0, scale 1).
+/// The quality signals as the row holds them (sharpness on a log scale).
+pub fn quality_columns(q: &[f32; 5]) -> [f32; 5] {
+    let [sharp, bright, dark, blown, colour] = *q;
+    [(1.0 + sharp.max(0.0)).ln(), bright, dark, blown, colour]
+}
+
+/// The row column of the first quality signal (after the embedding and HOG-PCA).
+pub fn quality_column(data: &Dataset) -> usize {
+    let names = signal_names(data.x.ncols() - data.embedding_dims - signal_names(0).len());
+    data.embedding_dims
+        + names
+            .iter()
+            .position(|n| n == "sharpness_log")
+            .expect("a quality column")
+}
+
+/// Column means and spreads of the signal columns (embedding columns get mean 0, scale 1):
+/// the signals as z-scores of the gallery, kept with the model so that it scores later rows
+/// as it was trained.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Standardizer {
     pub mean: Vec<f32>,
@@ -220,30 +263,14 @@ impl Standardizer {
         let (n, d) = x.dim();
         let mut mean = vec![0.0; d];
         let mut scale = vec![1.0; d];
-        // Each embedding column of a unit vector has a spread of about 1/sqrt(dims); signals
-        // are scaled to the same, so that under Adam (which moves every weight by about the
-        // learning rate) 75 signals do not outvote 1,280 embedding columns. Measured on
-        // imagenette: signals at unit spread cost F1 0.81 -> 0.48 at 10 labels.
-        let signal_spread = (embedding_dims.max(1) as f32).sqrt();
         for j in embedding_dims..d {
             let col = x.column(j);
             let m = col.sum() / n.max(1) as f32;
             let var = col.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n.max(1) as f32;
             mean[j] = m;
-            scale[j] = signal_spread * if var > 1e-12 { var.sqrt() } else { 1.0 };
+            scale[j] = if var > 1e-12 { var.sqrt() } else { 1.0 };
         }
         Standardizer { mean, scale }
-    }
-
-    /// The same standardiser with the columns from `signals_start` on multiplied by `w`: how
-    /// much the head's prior leans on quality and metadata signals against the embedding and
-    /// HOG-PCA (see `TrainConfig::signal_weight`).
-    pub fn with_signal_weight(&self, signals_start: usize, w: f32) -> Standardizer {
-        let mut s = self.clone();
-        for v in s.scale.iter_mut().skip(signals_start) {
-            *v /= w;
-        }
-        s
     }
 
     pub fn apply(&self, x: &Array2<f32>) -> Array2<f32> {

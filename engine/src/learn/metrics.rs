@@ -201,17 +201,74 @@ pub fn threshold_for_precision(
     best
 }
 
-/// Wilson score 95% lower bound of a proportion `successes / n` (0 when n is 0).
-fn wilson_lower_bound(successes: usize, n: usize) -> f32 {
-    if n == 0 {
+/// z of a one-sided 95% bound: "at least this precise, 19 times in 20".
+const Z_ONE_SIDED_95: f64 = 1.644_853_627;
+
+/// Wilson score one-sided 95% lower bound of a proportion `successes / n` (0 when n is 0).
+pub fn wilson_lower_bound(successes: usize, n: usize) -> f32 {
+    if successes == 0 {
         return 0.0;
     }
-    const Z: f64 = 1.959_963_985;
+    const Z: f64 = Z_ONE_SIDED_95;
     let (n, phat) = (n as f64, successes as f64 / n as f64);
     let z2 = Z * Z;
     let centre = phat + z2 / (2.0 * n);
     let spread = Z * (phat * (1.0 - phat) / n + z2 / (4.0 * n * n)).sqrt();
     ((centre - spread) / (1.0 + z2 / n)).max(0.0) as f32
+}
+
+/// How many suggestions, all of them right, it takes before the lower bound of their
+/// precision reaches `target`: the fewest delete labels a cut for that target can be known on.
+pub fn suggestions_to_certify(target: f32) -> usize {
+    (1..100_000)
+        .find(|&n| wilson_lower_bound(n, n) >= target)
+        .unwrap_or(usize::MAX)
+}
+
+/// The lowest cut whose precision on these held-out scores is known to reach `target`: the
+/// one-sided 95% Wilson lower bound of the precision at the cut is >= target. Stricter than
+/// [`threshold_for_precision`]: a precision of 3/3 says little, and at 0.95 a cut needs at
+/// least [`suggestions_to_certify`] right suggestions before it is known.
+pub fn certified_threshold(p: &[f32], y: &[bool], target: f32) -> Option<ThresholdChoice> {
+    let positives = y.iter().filter(|&&t| t).count();
+    let mut best = None;
+    for_each_threshold(p, y, |threshold, tp, fp| {
+        let lower = wilson_lower_bound(tp, tp + fp);
+        if lower >= target {
+            best = Some(ThresholdChoice {
+                threshold,
+                precision: tp as f32 / (tp + fp) as f32,
+                precision_lower_bound: lower,
+                recall: tp as f32 / positives as f32,
+                predicted_positives: tp + fp,
+            });
+        }
+    });
+    best
+}
+
+/// Fold index (0..k) per row, stratified by class, with every near-duplicate group (`groups`:
+/// one id per row) kept in one fold, so a burst's twin never scores its sibling. Groups are
+/// dealt like rows in [`stratified_folds`], by the class most of their rows have.
+pub fn grouped_folds(y: &[bool], groups: &[usize], k: usize, seed: u64) -> Vec<usize> {
+    use std::collections::BTreeMap;
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, &g) in groups.iter().enumerate() {
+        members.entry(g).or_default().push(i);
+    }
+    let list: Vec<&Vec<usize>> = members.values().collect();
+    let majority: Vec<bool> = list
+        .iter()
+        .map(|m| 2 * m.iter().filter(|&&i| y[i]).count() >= m.len())
+        .collect();
+    let per_group = stratified_folds(&majority, k, seed);
+    let mut folds = vec![0; y.len()];
+    for (m, &f) in list.iter().zip(&per_group) {
+        for &i in m.iter() {
+            folds[i] = f;
+        }
+    }
+    folds
 }
 
 /// Fold index (0..k) per row, stratified by class (each fold gets a near-equal share of
@@ -389,10 +446,39 @@ mod tests {
 
     #[test]
     fn wilson_known_values() {
-        assert!((wilson_lower_bound(19, 20) - 0.7639).abs() < 1e-3);
-        assert!((wilson_lower_bound(50, 100) - 0.4038).abs() < 1e-3);
+        // One-sided 95% (z = 1.645).
+        assert!((wilson_lower_bound(19, 20) - 0.8040).abs() < 1e-3);
+        assert!((wilson_lower_bound(50, 100) - 0.4188).abs() < 1e-3);
         assert_eq!(wilson_lower_bound(0, 10), 0.0);
         assert_eq!(wilson_lower_bound(0, 0), 0.0);
+        // 52 right of 52 is the least that proves 95%; 25 of 25 proves 90%.
+        assert_eq!(suggestions_to_certify(0.95), 52);
+        assert_eq!(suggestions_to_certify(0.90), 25);
+    }
+
+    #[test]
+    fn a_cut_is_known_only_when_its_lower_bound_reaches_the_target() {
+        // 60 deletes scored above 40 keeps: every cut down to the last delete is right.
+        let p: Vec<f32> = (0..100).map(|i| 1.0 - i as f32 / 100.0).collect();
+        let y: Vec<bool> = (0..100).map(|i| i < 60).collect();
+        let c = certified_threshold(&p, &y, 0.95).unwrap();
+        assert_eq!(c.predicted_positives, 60);
+        assert!(c.precision_lower_bound >= 0.95);
+        // The point estimate would call 3 of 3 known; the bound does not.
+        let few: Vec<bool> = (0..100).map(|i| i < 3).collect();
+        assert!(threshold_for_precision(&p, &few, 0.95, 3).is_some());
+        assert_eq!(certified_threshold(&p, &few, 0.95), None);
+    }
+
+    #[test]
+    fn grouped_folds_keep_groups_together() {
+        let y: Vec<bool> = (0..30).map(|i| i % 3 == 0).collect();
+        let groups: Vec<usize> = (0..30).map(|i| i / 2).collect();
+        let folds = grouped_folds(&y, &groups, 5, 1);
+        for i in (0..30).step_by(2) {
+            assert_eq!(folds[i], folds[i + 1], "group {}", i / 2);
+        }
+        assert!((0..5).all(|f| folds.contains(&f)));
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 pub mod active;
 pub mod dataset;
+pub mod ensemble;
 pub mod export;
+pub mod graph;
 pub mod head;
+pub mod logistic;
 pub mod metrics;
 #[cfg(feature = "ort-training")]
 pub mod ort_training;

@@ -6,13 +6,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Standardizer;
+use super::ensemble::{self, Blend};
 use super::head::Head;
 use super::metrics::Metrics;
 use super::train::{TrainConfig, TrainLog};
 use crate::Result;
 
 /// Version of the stored `body` layout; a model of another format is retrained, not read.
-pub const MODEL_FORMAT: i64 = 1;
+/// 2: the ensemble scorer (logistic regression on smoothed features + label spreading).
+pub const MODEL_FORMAT: i64 = 2;
 
 /// Where suggestions are cut, and how much is known about the precision there.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -20,14 +22,24 @@ pub struct Threshold {
     /// Suggest a photo when P(delete) >= value.
     pub value: f32,
     pub target_precision: f32,
-    /// Whether cross-validation found a cut that reaches the target.
+    /// Whether cross-validation showed, with 95% confidence, that the cut reaches the target.
+    /// When not, suggestions are a ranking ("most likely first, not yet sure") from
+    /// P(delete) >= 0.5.
     pub known: bool,
-    /// In words: how the value was chosen.
+    /// In words: how the value was chosen, and what would make it known.
     pub basis: String,
-    /// Cross-validated precision and recall at the cut, with the precision's 95% lower bound.
+    /// Cross-validated precision and recall at the cut, with the precision's one-sided 95%
+    /// lower bound.
     pub precision: Option<f32>,
     pub precision_lower_bound: Option<f32>,
     pub recall: Option<f32>,
+    /// Share of the user's keepers scored at or above the cut, out of fold: how often it would
+    /// suggest a photo the user keeps.
+    #[serde(default)]
+    pub keeper_share: Option<f32>,
+    /// When the cut is not known: about how many more delete labels it would take.
+    #[serde(default)]
+    pub more_deletes_needed: Option<usize>,
 }
 
 /// The photos a model learnt from.
@@ -50,15 +62,45 @@ pub struct ModelMetrics {
     /// Metrics on the held-out test labels at the chosen threshold (never used for choosing).
     pub test: Option<Metrics>,
     pub train: TrainLog,
-    /// Each signal weight tried, with its cross-validated AUROC (see `TrainConfig`).
-    pub signal_weights_tried: Vec<(f32, Option<f32>)>,
+    /// Each blend tried, with its cross-validated log-loss (lower is better).
+    #[serde(default)]
+    pub blends_tried: Vec<ensemble::Tried>,
+    /// What this model took from the model it refreshed instead of measuring it itself.
+    #[serde(default)]
+    pub inherited: Vec<String>,
     pub seconds: f64,
+}
+
+/// What turns a photo's row into P(delete).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scorer {
+    /// Logistic regression and label spreading ([`ensemble`]); spreading restarts from the
+    /// model's training labels each time it scores.
+    Blend(ensemble::Fitted),
+    /// The AdamW-trained head (FixMatch) over the same rows at this signal weight.
+    Head { head: Head, signal_weight: f32 },
+}
+
+impl Scorer {
+    /// The blend's hyperparameters (a head has no spreading).
+    pub fn blend(&self) -> Blend {
+        match self {
+            Scorer::Blend(f) => f.blend,
+            Scorer::Head { signal_weight, .. } => Blend {
+                signal_weight: *signal_weight,
+                spread_share: 0.0,
+                strength: 0.0,
+            },
+        }
+    }
 }
 
 /// What is needed to score photos.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Body {
-    pub head: Head,
+    pub scorer: Scorer,
+    /// The signal columns' means and spreads at training (embedding columns: 0 and 1).
     pub standardizer: Standardizer,
     pub threshold: Threshold,
     pub embedding_dims: usize,

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use ndarray::{Array1, ArrayView2};
 use serde::Serialize;
 
-use super::dataset::Dataset;
+use super::dataset::{shot_quality, Dataset};
 use crate::Label;
 
 /// Why a photo is suggested.
@@ -91,11 +91,6 @@ impl Flags {
         }
         r
     }
-}
-
-/// How good a shot is, to choose which near-duplicate to keep.
-fn shot_quality(q: &[f32; 5]) -> f32 {
-    (1.0 + q[0].max(0.0)).ln() - 4.0 * (q[2] + q[3])
 }
 
 /// Ranks suggestions. `p` is P(delete) per dataset row; `emb` the rows' normalised

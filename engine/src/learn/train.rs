@@ -13,19 +13,43 @@ use serde::{Deserialize, Serialize};
 
 use super::head::{balanced_weights, rows, Head, HeadConfig, Rng, Trainer};
 
+/// Which learner a training runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
+    /// The default: logistic regression on graph-smoothed features and signals, blended with
+    /// label spreading, the blend chosen per user by cross-validation
+    /// ([`crate::learn::ensemble`]).
+    Ensemble,
+    /// The logistic regression alone (signal weight still chosen by cross-validation).
+    #[serde(alias = "supervised")]
+    Logistic,
+    /// Label spreading alone.
+    Spreading,
+    /// The AdamW-trained head with FixMatch's unlabeled loss over augmented views, kept to be
+    /// measured beside the default.
     FixMatch,
-    Supervised,
 }
 
 impl Method {
+    pub const ALL: [Method; 4] = [
+        Method::Ensemble,
+        Method::Logistic,
+        Method::Spreading,
+        Method::FixMatch,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
+            Method::Ensemble => "ensemble",
+            Method::Logistic => "logistic",
+            Method::Spreading => "spreading",
             Method::FixMatch => "fixmatch",
-            Method::Supervised => "supervised",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == name)
     }
 }
 
@@ -50,20 +74,18 @@ pub struct TrainConfig {
     pub lambda: f32,
     /// Unlabeled photos per labeled photo in a step (FixMatch: 7).
     pub mu: usize,
-    /// How much the quality and metadata signals count against the embedding (their values
-    /// times this). None: chosen per training among [`SIGNAL_WEIGHTS`] by cross-validated
-    /// AUROC on the user's own train labels, because it depends on the user: one who deletes
-    /// by content needs the embedding, one who deletes blurred or re-sent copies of kept
-    /// photos needs the signals (those copies sit next to their originals in embedding space).
+    /// How much the quality and metadata signals count against the embedding. None: chosen
+    /// per training by cross-validation on the user's own train labels, among the weights of
+    /// [`crate::learn::ensemble::SIGNAL_WEIGHTS`] (0 = embedding only), because it depends on the
+    /// user: one who deletes by content needs the embedding, one who deletes blurred or
+    /// re-sent copies of kept photos needs the signals.
     pub signal_weight: Option<f32>,
 }
-
-pub const SIGNAL_WEIGHTS: [f32; 4] = [1.0, 4.0, 16.0, 64.0];
 
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            method: Method::FixMatch,
+            method: Method::Ensemble,
             head: HeadConfig::default(),
             steps: 300,
             tau: 0.95,
@@ -74,16 +96,16 @@ impl Default for TrainConfig {
     }
 }
 
-/// Unlabeled photos' augmented views as head input rows (already standardised): row `i` of
-/// `weak` and of every `strong[k]` belong to the same photo.
+/// Photos' augmented views as head input rows: row `i` of every `weak[k]` and `strong[k]`
+/// belongs to the same photo.
 pub struct Views {
-    pub weak: Array2<f32>,
+    pub weak: Vec<Array2<f32>>,
     pub strong: Vec<Array2<f32>>,
 }
 
 impl Views {
     pub fn len(&self) -> usize {
-        self.weak.nrows()
+        self.weak.first().map_or(0, Array2::nrows)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -107,13 +129,18 @@ pub struct TrainLog {
     pub trainer: String,
 }
 
+/// Weak views of the labeled rows: for row `i` of `x`, `rows[i]` is its row in `views` (None
+/// when the photo has no views), so each step can train on an augmented copy.
+pub type LabeledViews<'a> = (&'a [Option<usize>], &'a Views);
+
 /// Trains `head` (fresh or warm-started) on labeled rows `x` with classes `y`. The native
 /// [`Head`] cannot fail (`let Ok(log) = train(..)`); ONNX Runtime's trainer can.
 pub fn train<T: Trainer + ?Sized>(
     head: &mut T,
-    x: ArrayView2<'_, f32>,
+    x_clean: ArrayView2<'_, f32>,
     y: &[usize],
     views: Option<&Views>,
+    labeled_views: Option<LabeledViews>,
     config: &TrainConfig,
 ) -> Result<TrainLog, T::Error> {
     let mut rng = Rng::new(config.head.seed ^ 0xF1F1);
@@ -140,14 +167,35 @@ pub fn train<T: Trainer + ?Sized>(
     };
     let (mut masked, mut sampled) = (0usize, 0usize);
     let tail = config.steps - config.steps / 10;
+    let augmented = labeled_views.filter(|_| views.is_some());
     for t in 0..config.steps {
+        // Labeled rows as a random weak view of each (FixMatch augments them too).
+        let x_step = augmented.map(|(rows, lv)| {
+            let mut xs = x_clean.to_owned();
+            for (i, r) in rows.iter().enumerate() {
+                if let Some(r) = r {
+                    let k = rng.below(lv.weak.len());
+                    xs.row_mut(i).assign(&lv.weak[k].row(*r));
+                }
+            }
+            xs
+        });
+        let x = match &x_step {
+            Some(xs) => xs.view(),
+            None => x_clean.view(),
+        };
         let loss = match views {
             None => head.train_step(x, y, &sup_w)?,
             Some(v) => {
                 let ramp = (t as f32 / (config.steps as f32 * RAMP_UP)).min(1.0);
                 let b = (config.mu * y.len()).clamp(1, v.len());
                 let idx: Vec<usize> = (0..b).map(|_| rng.below(v.len())).collect();
-                let p = head.probabilities(rows(v.weak.view(), &idx).view())?;
+                let weak: Vec<usize> = idx.iter().map(|_| rng.below(v.weak.len())).collect();
+                let mut xw = Array2::zeros((b, x.ncols()));
+                for (r, (&i, &k)) in idx.iter().zip(&weak).enumerate() {
+                    xw.row_mut(r).assign(&v.weak[k].row(i));
+                }
+                let p = head.probabilities(xw.view())?;
                 let strong = &v.strong;
                 let mut xs = Array2::zeros((b, x.ncols()));
                 let mut ys = Vec::with_capacity(b);
@@ -218,7 +266,7 @@ pub fn out_of_fold(
         }
         let ytr: Vec<usize> = tr.iter().map(|&i| y[i]).collect();
         let mut head = Head::new(x.ncols(), config.head.clone());
-        let Ok(_) = train(&mut head, rows(x, &tr).view(), &ytr, views, config);
+        let Ok(_) = train(&mut head, rows(x, &tr).view(), &ytr, views, None, config);
         let p = head.p_delete(rows(x, &te).view());
         for (j, &i) in te.iter().enumerate() {
             out[i] = p[j];
@@ -251,27 +299,34 @@ mod tests {
         let mut rng = Rng::new(seed + 1);
         let mut noisy = |s: f32| xu.mapv(|v| v + rng.normal() * s);
         let views = Views {
-            weak: noisy(0.05),
+            weak: vec![noisy(0.05)],
             strong: vec![noisy(0.3), noisy(0.3)],
         };
         (xl, yl, views, xt, yt)
     }
 
+    fn fixmatch() -> TrainConfig {
+        TrainConfig {
+            method: Method::FixMatch,
+            ..TrainConfig::default()
+        }
+    }
+
     #[test]
     fn fixmatch_uses_unlabeled_views_and_stays_accurate() {
         let (xl, yl, views, xt, yt) = problem(1);
-        let config = TrainConfig::default();
+        let config = fixmatch();
         let mut head = Head::new(10, config.head.clone());
-        let Ok(log) = train(&mut head, xl.view(), &yl, Some(&views), &config);
+        let Ok(log) = train(&mut head, xl.view(), &yl, Some(&views), None, &config);
         assert!(log.mask_rate > 0.3, "mask rate {}", log.mask_rate);
         let acc = accuracy(&head, &xt, &yt);
 
         let sup = TrainConfig {
-            method: Method::Supervised,
+            method: Method::Logistic,
             ..config
         };
         let mut plain = Head::new(10, sup.head.clone());
-        let Ok(log) = train(&mut plain, xl.view(), &yl, Some(&views), &sup);
+        let Ok(log) = train(&mut plain, xl.view(), &yl, Some(&views), None, &sup);
         assert_eq!(log.mask_rate, 0.0, "supervised ignores the views");
         eprintln!("sup {}", accuracy(&plain, &xt, &yt));
         // Same seed, same labeled data: the unlabeled loss is what makes them differ.
@@ -293,9 +348,9 @@ mod tests {
             y.iter().filter(|&&c| c == 1).count(),
             MIN_LABELS_PER_CLASS - 1
         );
-        let config = TrainConfig::default();
+        let config = fixmatch();
         let mut head = Head::new(10, config.head.clone());
-        let Ok(log) = train(&mut head, x, y, Some(&views), &config);
+        let Ok(log) = train(&mut head, x, y, Some(&views), None, &config);
         assert!(!log.used_views && log.mask_rate == 0.0);
     }
 
@@ -312,9 +367,9 @@ mod tests {
     fn training_is_deterministic_for_a_seed() {
         let (xl, yl, views, xt, _) = problem(2);
         let run = || {
-            let config = TrainConfig::default();
+            let config = fixmatch();
             let mut head = Head::new(10, config.head.clone());
-            let Ok(_) = train(&mut head, xl.view(), &yl, Some(&views), &config);
+            let Ok(_) = train(&mut head, xl.view(), &yl, Some(&views), None, &config);
             head.p_delete(xt.view())
         };
         assert_eq!(run(), run());
@@ -328,7 +383,7 @@ mod tests {
         let y: Vec<usize> = (0..60).map(|_| rng.below(2)).collect();
         let folds: Vec<usize> = (0..60).map(|i| i % 5).collect();
         let config = TrainConfig {
-            method: Method::Supervised,
+            method: Method::Logistic,
             ..TrainConfig::default()
         };
         let p = out_of_fold(x.view(), &y, &folds, None, &config);
@@ -339,7 +394,7 @@ mod tests {
             .count();
         assert!((18..=42).contains(&right), "{right}/60 right on noise");
         let mut fitted = Head::new(30, config.head.clone());
-        let Ok(_) = train(&mut fitted, x.view(), &y, None, &config);
+        let Ok(_) = train(&mut fitted, x.view(), &y, None, None, &config);
         let seen = fitted.p_delete(x.view());
         let right_seen = y
             .iter()

@@ -146,4 +146,19 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX actions_photo ON actions(photo_id);
     CREATE INDEX actions_state ON actions(state);
     "#,
+    // 5: the gallery's neighbour graph (derived, like `hog_pca`): each indexed photo's nearest
+    // photos by embedding, most similar first, refreshed after a scan changes the index
+    // (`learn::graph`). The learner smooths features over it and spreads labels along it.
+    r#"
+    CREATE TABLE neighbours (
+        photo_id        INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        ids             BLOB NOT NULL,          -- neighbour photo ids, i64 little-endian
+        sims            BLOB NOT NULL           -- their cosines, f16 little-endian
+    );
+    "#,
+    // 6: each augmented view's own quality signals (5 x f32), so a strong view that blurs or
+    // darkens the photo says so. Views cached before it have none and are computed again.
+    r#"
+    ALTER TABLE views ADD COLUMN quality BLOB;
+    "#,
 ];

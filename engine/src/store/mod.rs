@@ -125,7 +125,7 @@ impl Store {
     /// Whether the stored HOG-PCA projection (`hog_pca`, derived) no longer covers exactly the
     /// indexed photos with features. A scan refreshes it after its last batch, so a kill in
     /// between leaves the new photos unprojected, and the next scan, finding nothing new to
-    /// index, would never refresh it (found by `precious bench reliability --only kills`).
+    /// index, would never refresh it (found by `precious-bench reliability --only kills`).
     /// Below 3 photos there is no projection to make, so only leftover rows are stale.
     pub fn hog_pca_stale(&self) -> Result<bool> {
         Ok(self.conn.query_row(
@@ -138,6 +138,23 @@ impl Store {
             |r| {
                 let (indexed, projected, rows): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 Ok(rows != projected || (indexed >= 3 && projected != indexed))
+            },
+        )?)
+    }
+
+    /// Whether the stored neighbour graph (`neighbours`, derived) no longer covers exactly the
+    /// indexed photos, as [`Store::hog_pca_stale`] for the projection.
+    pub fn neighbours_stale(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM photos p JOIN features f ON f.photo_id = p.id
+                     WHERE p.state = 'indexed') AS indexed,
+                    (SELECT COUNT(*) FROM neighbours n JOIN photos p ON p.id = n.photo_id
+                     JOIN features f ON f.photo_id = p.id WHERE p.state = 'indexed') AS covered,
+                    (SELECT COUNT(*) FROM neighbours) AS rows",
+            [],
+            |r| {
+                let (indexed, covered, rows): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(rows != covered || (indexed >= 2 && covered != indexed))
             },
         )?)
     }

@@ -13,13 +13,10 @@ use precious_engine::{
 use serde::Serialize;
 
 mod act;
-mod bench_index;
 mod demo;
 mod label;
 mod model;
 mod progress;
-mod reliability;
-mod tooling;
 
 #[derive(Parser)]
 #[command(
@@ -102,19 +99,26 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Train a delete classifier on the train labels (FixMatch over augmented views by default)
+    /// Train a delete classifier on the train labels (logistic regression on graph-smoothed
+    /// features and signals, blended with label spreading, chosen by cross-validation)
     Train {
-        /// Labels only: the same head without FixMatch's unlabeled loss
-        #[arg(long)]
+        /// Learner: ensemble (default), logistic, spreading, or fixmatch (the AdamW head with
+        /// FixMatch over augmented views)
+        #[arg(long, value_enum, default_value_t = MethodArg::Ensemble)]
+        method: MethodArg,
+        /// The same as --method logistic
+        #[arg(long, conflicts_with = "method")]
         supervised: bool,
-        /// Hidden units of the head (0 = logistic regression)
+        /// FixMatch: hidden units of the head (0 = logistic)
         #[arg(long, default_value_t = TrainConfig::default().head.hidden)]
         hidden: usize,
+        /// FixMatch: optimiser steps
         #[arg(long, default_value_t = TrainConfig::default().steps)]
         steps: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Photos that get augmented views (each costs three backbone runs, once)
+        /// FixMatch: unlabeled photos that get augmented views (each costs six backbone runs,
+        /// once)
         #[arg(long, default_value_t = TrainOptions::default().view_sample)]
         views: usize,
         /// Precision the suggestion cut aims at
@@ -144,11 +148,6 @@ enum Command {
         #[arg(value_name = "FILE")]
         path: PathBuf,
     },
-    /// Measure the engine's choices on a labelled data set (class = parent folder name)
-    Bench {
-        #[command(subcommand)]
-        what: BenchCommand,
-    },
     /// The whole job on the built-in demo gallery, in a fresh database: scan, pick, label (a
     /// simulated user who deletes the junk categories of the gallery's manifest), train,
     /// evaluate, suggest. Nothing is moved to the trash
@@ -159,53 +158,23 @@ enum Command {
     },
 }
 
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Indexing speed on a phone-like gallery derived from real photos (built once), beside the
-    /// seed project's pipeline and Pillow on the same files; rewrites BENCHMARKS.md's indexing
-    /// section. Needs the repository checkout (it runs tests/tools scripts) and Python 3
-    Index(bench_index::Args),
-    /// Hardening figures: hostile input files, SIGKILLs mid-operation, two processes on one
-    /// database, fuzzing; rewrites RELIABILITY.md. Needs the repository checkout
-    Reliability(reliability::Args),
-    /// Which labeling queue is most informative: K-means on embeddings, on HOG-PCA, or random
-    Pick {
-        /// Folders to index first (incrementally) into --db
-        #[arg(required = true, value_name = "DIR")]
-        dirs: Vec<PathBuf>,
-        #[arg(long, value_delimiter = ',', default_value = "10,20,40")]
-        budgets: Vec<usize>,
-        #[arg(long, default_value_t = 3)]
-        seeds: u64,
-    },
-    /// How well the head learns simulated users (delete whole classes) from few labels:
-    /// supervised vs FixMatch vs FixMatch with active labeling
-    Learn {
-        /// Folders to index first (incrementally) into --db
-        #[arg(required = true, value_name = "DIR")]
-        dirs: Vec<PathBuf>,
-        #[arg(long, value_delimiter = ',', default_value = "10,20,40,100")]
-        budgets: Vec<usize>,
-        #[arg(long, default_value_t = 3)]
-        seeds: u64,
-        /// Photos that get augmented views
-        #[arg(long, default_value_t = TrainOptions::default().view_sample)]
-        views: usize,
-        /// Head sizes to compare (hidden units; 0 = logistic)
-        #[arg(long, value_delimiter = ',', default_value = "0")]
-        hidden: Vec<usize>,
-    },
-    /// Time from a new label to refreshed suggestions (labels a copy: use a scratch --db)
-    Refresh {
-        /// Folders to index first (incrementally) into --db
-        #[arg(required = true, value_name = "DIR")]
-        dirs: Vec<PathBuf>,
-        /// Train labels before the timed rounds
-        #[arg(long, default_value_t = 45)]
-        labels: usize,
-        #[arg(long, default_value_t = 10)]
-        rounds: usize,
-    },
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MethodArg {
+    Ensemble,
+    Logistic,
+    Spreading,
+    Fixmatch,
+}
+
+impl From<MethodArg> for Method {
+    fn from(m: MethodArg) -> Method {
+        match m {
+            MethodArg::Ensemble => Method::Ensemble,
+            MethodArg::Logistic => Method::Logistic,
+            MethodArg::Spreading => Method::Spreading,
+            MethodArg::Fixmatch => Method::FixMatch,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -343,6 +312,7 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             Ok(())
         }
         Command::Train {
+            method,
             supervised,
             hidden,
             steps,
@@ -357,9 +327,9 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             let opts = TrainOptions {
                 config: TrainConfig {
                     method: if supervised {
-                        Method::Supervised
+                        Method::Logistic
                     } else {
-                        Method::FixMatch
+                        method.into()
                     },
                     steps,
                     head: HeadConfig {
@@ -418,91 +388,6 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             Ok(())
         }
         Command::Demo { gallery } => demo::run(cli.db, gallery, cli.json),
-        Command::Bench {
-            what: BenchCommand::Index(args),
-        } => bench_index::run(args, cli.json),
-        Command::Bench {
-            what: BenchCommand::Reliability(args),
-        } => reliability::run(args, cli.json),
-        Command::Bench {
-            what:
-                BenchCommand::Pick {
-                    dirs,
-                    budgets,
-                    seeds,
-                },
-        } => {
-            let mut engine = Engine::open(&db)?;
-            let report = scan(&mut engine, &dirs, cli.json)?;
-            let rows = precious_engine::bench::bench_pick(&engine, &budgets, seeds)?;
-            if cli.json {
-                return print_json(&rows);
-            }
-            println!(
-                "{} photos indexed ({} newly); classes = parent folder names; {} seeds\n",
-                engine.status()?.photos.indexed,
-                report.indexed,
-                seeds
-            );
-            print!("{}", precious_engine::bench::pick_table(&rows));
-            Ok(())
-        }
-        Command::Bench {
-            what:
-                BenchCommand::Learn {
-                    dirs,
-                    budgets,
-                    seeds,
-                    views,
-                    hidden,
-                },
-        } => {
-            let mut engine = Engine::open(&db)?;
-            scan(&mut engine, &dirs, cli.json)?;
-            let b = precious_engine::bench::learn::bench_learn(
-                &mut engine,
-                &budgets,
-                seeds,
-                views,
-                &hidden,
-            )?;
-            if cli.json {
-                return print_json(&b);
-            }
-            println!(
-                "{} photos in {} classes (class = parent folder); {} seeds x 3 simulated users (delete 3, 1, 5 classes); {} unlabeled pool photos with augmented views\n",
-                b.photos, b.classes, seeds, b.view_photos
-            );
-            print!("{}", precious_engine::bench::learn::learn_table(&b));
-            Ok(())
-        }
-        Command::Bench {
-            what:
-                BenchCommand::Refresh {
-                    dirs,
-                    labels,
-                    rounds,
-                },
-        } => {
-            let mut engine = Engine::open(&db)?;
-            scan(&mut engine, &dirs, cli.json)?;
-            let b = precious_engine::bench::refresh::bench_refresh(&mut engine, labels, rounds)?;
-            if cli.json {
-                return print_json(&b);
-            }
-            println!(
-                "{} photos, {} train labels: first training {:.2} s; label -> refreshed suggestions {:.3} ± {:.3} s (max {:.3} s) over {} rounds, of which warm-started retrain {:.3} s",
-                b.photos,
-                b.labels,
-                b.train_seconds,
-                b.refresh_seconds.mean,
-                b.refresh_seconds.sd,
-                b.max_seconds,
-                b.rounds,
-                b.retrain_seconds.mean
-            );
-            Ok(())
-        }
     }
 }
 

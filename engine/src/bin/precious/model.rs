@@ -1,7 +1,7 @@
 //! `train`, `eval`, `suggest` and `models`: the learning commands' output for people.
 
 use precious_engine::learn::metrics::Metrics;
-use precious_engine::learn::record::{Model, Threshold};
+use precious_engine::learn::record::{Model, Scorer, Threshold};
 use precious_engine::learn::suggest::Reason;
 use precious_engine::{Evaluation, Suggestions, TrainReport};
 
@@ -42,10 +42,16 @@ pub fn print_threshold(t: &Threshold) {
     );
     if let (Some(p), Some(lb), Some(r)) = (t.precision, t.precision_lower_bound, t.recall) {
         println!(
-            "  cross-validated there: precision {} (95% lower bound {}), recall {}",
+            "  cross-validated there: precision {} (at least {} with 95% confidence), recall {}",
             pct(Some(p)),
             pct(Some(lb)),
             pct(Some(r))
+        );
+    }
+    if let Some(k) = t.keeper_share {
+        println!(
+            "  photos you keep that it would suggest (cross-validated): {}",
+            pct(Some(k))
         );
     }
 }
@@ -60,19 +66,40 @@ pub fn print_train(r: &TrainReport, metrics: bool) {
             v.sample, v.computed, v.skipped, v.seconds
         );
     }
-    println!(
-        "Model {} ({}, {} hidden units): trained on {} keep + {} delete labels and {} unlabeled photos' views in {:.1} s; loss {:.3} -> {:.3}, {:.0}% of unlabeled views confident",
-        m.id,
-        m.config.method.as_str(),
-        m.config.head.hidden,
-        m.training_set.keep.len(),
-        m.training_set.delete.len(),
-        m.training_set.view_photos,
-        m.metrics.seconds,
-        m.metrics.train.first_loss,
-        m.metrics.train.final_loss,
-        100.0 * m.metrics.train.mask_rate
-    );
+    let b = m.body.scorer.blend();
+    match &m.body.scorer {
+        Scorer::Blend(f) => println!(
+            "Model {} ({}): trained on {} keep + {} delete labels of a {}-photo gallery in {:.1} s; \
+             signal weight {}, label spreading share {}, C {} (solved in {} Newton steps)",
+            m.id,
+            m.config.method.as_str(),
+            m.training_set.keep.len(),
+            m.training_set.delete.len(),
+            m.training_set.gallery_photos,
+            m.metrics.seconds,
+            b.signal_weight,
+            b.spread_share,
+            b.strength,
+            f.solve.iterations
+        ),
+        Scorer::Head { .. } => println!(
+            "Model {} ({}, {} hidden units): trained on {} keep + {} delete labels and {} unlabeled photos' views in {:.1} s; signal weight {}; loss {:.3} -> {:.3}, {:.0}% of unlabeled views confident",
+            m.id,
+            m.config.method.as_str(),
+            m.config.head.hidden,
+            m.training_set.keep.len(),
+            m.training_set.delete.len(),
+            m.training_set.view_photos,
+            m.metrics.seconds,
+            b.signal_weight,
+            m.metrics.train.first_loss,
+            m.metrics.train.final_loss,
+            100.0 * m.metrics.train.mask_rate
+        ),
+    }
+    for i in &m.metrics.inherited {
+        println!("Inherited: {i}");
+    }
     if !m.metrics.train.trainer.is_empty() {
         println!("Trainer: {}", m.metrics.train.trainer);
     }
@@ -137,6 +164,7 @@ pub fn print_suggestions(s: &Suggestions, limit: usize) {
         );
     }
     print_threshold(&s.threshold);
+    println!("Suggestions: {}.", s.note);
     println!(
         "{} photos suggested ({:.1} MB would be freed); {} near-duplicate groups, best shot of each kept.",
         s.photos.len(),
@@ -165,7 +193,7 @@ pub fn print_models(models: &[Model]) {
     }
     for m in models {
         println!(
-            "Model {} ({}; {} keep + {} delete labels{}): cut {:.3}, CV F1 {}, test F1 {}",
+            "Model {} ({}; {} keep + {} delete labels{}): cut {:.3}{}, CV F1 {}{}, test F1 {}",
             m.id,
             m.config.method.as_str(),
             m.training_set.keep.len(),
@@ -174,11 +202,21 @@ pub fn print_models(models: &[Model]) {
                 .warm_start_from
                 .map_or(String::new(), |f| format!(", refreshed from {f}")),
             m.body.threshold.value,
+            if m.body.threshold.known {
+                " (known)"
+            } else {
+                " (ranking, not yet sure)"
+            },
             m.metrics
                 .cross_validation
                 .as_ref()
                 .and_then(|c| c.f1)
                 .map_or("n/a".into(), |v| format!("{v:.3}")),
+            if m.metrics.inherited.is_empty() {
+                ""
+            } else {
+                " (partly inherited)"
+            },
             m.metrics
                 .test
                 .as_ref()

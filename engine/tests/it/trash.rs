@@ -1,0 +1,440 @@
+//! Moving photos to the real OS trash and back, with real files, isolated from the user's trash.
+//!
+//! Isolation: trash 5's freedesktop backend locates the home trash in `home_trash()`
+//! (src/freedesktop.rs), which reads `XDG_DATA_HOME` (else `HOME`) on every call and caches
+//! nothing; `list()` also looks at `.Trash-$uid` folders of every mount point, read-only. So
+//! [`setup`], the first statement of every test, points `XDG_DATA_HOME` at a fresh folder once
+//! per process (a `Once`: setting the environment while other threads read it is racy, so it
+//! happens before any test does anything else). A file goes to the home trash only if it is
+//! on the same mount (otherwise the crate creates `$mount/.Trash-$uid`), so the galleries
+//! live beside it, under cargo's target tmp folder. Each gallery purges what it left in the
+//! trash when dropped.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::common::copy_demo_photos;
+use precious_engine::{ActStatus, Engine, Label, ScanOptions, Split};
+
+/// The sandboxed OS trash (see `crate::common::sandbox_os_trash`).
+fn setup() -> &'static Path {
+    crate::common::sandbox_os_trash()
+}
+
+/// A few real photos (from the demo gallery) in a fresh folder beside the test trash, with
+/// their own database.
+struct Gallery {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    db: PathBuf,
+}
+
+impl Gallery {
+    fn new(n: usize) -> Gallery {
+        let tmp = tempfile::tempdir_in(setup()).unwrap();
+        let dir = tmp.path().canonicalize().unwrap().join("gallery");
+        copy_demo_photos(n, &dir);
+        let db = tmp.path().join("db/precious.sqlite");
+        Gallery { _tmp: tmp, dir, db }
+    }
+
+    fn scan(&self, engine: &mut Engine) -> precious_engine::ScanReport {
+        engine
+            .scan_folders(
+                std::slice::from_ref(&self.dir),
+                &ScanOptions::default(),
+                &mut |_| {},
+            )
+            .unwrap()
+    }
+
+    /// Opens the database and indexes the gallery; returns the engine and (id, path) of every
+    /// photo, by path.
+    fn indexed(&self) -> (Engine, Vec<(i64, PathBuf)>) {
+        let mut engine = Engine::open(&self.db).unwrap();
+        self.scan(&mut engine);
+        let photos = crate::common::photos_by_path(&engine);
+        (engine, photos)
+    }
+
+    /// The journal as (kind, state) pairs, oldest first.
+    fn journal(&self) -> Vec<(String, String)> {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT kind, state FROM actions ORDER BY id")
+            .unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+}
+
+impl Drop for Gallery {
+    fn drop(&mut self) {
+        let ours: Vec<_> = trash::os_limited::list()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.original_parent.starts_with(&self.dir))
+            .collect();
+        let _ = trash::os_limited::purge_all(ours);
+    }
+}
+
+fn in_os_trash(path: &Path) -> bool {
+    trash::os_limited::list()
+        .unwrap()
+        .iter()
+        .any(|i| i.original_path() == path)
+}
+
+#[test]
+fn trash_restore_round_trip_keeps_bytes_id_and_label() {
+    setup();
+    let g = Gallery::new(3);
+    let (mut engine, photos) = g.indexed();
+    let (id, path) = photos[0].clone();
+    let bytes = std::fs::read(&path).unwrap();
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    engine.set_label(id, Label::Delete, Split::Train).unwrap();
+
+    let r = engine.trash(&[id]).unwrap();
+    assert_eq!((r.done, r.bytes), (1, bytes.len() as u64), "{r:?}");
+    assert_eq!(r.photos[0].status, ActStatus::Done);
+    assert!(!path.exists());
+    assert!(in_os_trash(&path));
+    let trashed = engine.trashed().unwrap();
+    assert_eq!(trashed.len(), 1);
+    assert_eq!(
+        (trashed[0].id, Path::new(&trashed[0].path), trashed[0].bytes),
+        (id, path.as_path(), bytes.len() as u64)
+    );
+    assert!(trashed[0].trashed_at > 0);
+    // Trashing it again is refused, not an error.
+    let again = engine.trash(&[id]).unwrap();
+    assert_eq!(again.photos[0].status, ActStatus::Refused);
+    assert_eq!(
+        again.photos[0].reason.as_deref(),
+        Some("already in the trash")
+    );
+
+    // The file left its folder: the next scan marks the photo gone; its label stays.
+    let s = g.scan(&mut engine);
+    assert_eq!((s.gone, s.indexed), (1, 0), "{s:?}");
+    let d = engine.photo(id).unwrap();
+    assert_eq!((d.state.as_str(), d.label), ("gone", Some(Label::Delete)));
+
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!((r.done, r.bytes), (1, bytes.len() as u64), "{r:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+    assert!(!in_os_trash(&path));
+    assert!(engine.trashed().unwrap().is_empty());
+    assert_eq!(
+        g.journal(),
+        [
+            ("trash".into(), "undone".into()),
+            ("restore".into(), "done".into())
+        ]
+    );
+
+    // The next scan finds it back as the same photo (a move back, by content hash).
+    let s = g.scan(&mut engine);
+    assert_eq!((s.moved, s.gone, s.indexed), (1, 0, 0), "{s:?}");
+    let d = engine.photo(id).unwrap();
+    assert_eq!(
+        (d.state.as_str(), Path::new(&d.path), d.label),
+        ("indexed", path.as_path(), Some(Label::Delete))
+    );
+    assert_eq!(engine.status().unwrap().photos.indexed, 3);
+    // Restoring twice is refused.
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!(r.photos[0].reason.as_deref(), Some("not in the trash"));
+}
+
+#[test]
+fn changed_or_missing_files_are_refused_and_left_in_place() {
+    setup();
+    let g = Gallery::new(5);
+    let (mut engine, photos) = g.indexed();
+    let [grown, same_size, touched, missing, fine] = [0, 1, 2, 3, 4].map(|i| photos[i].clone());
+
+    // Content changed (and so the size).
+    let mut b = std::fs::read(&grown.1).unwrap();
+    b.extend_from_slice(b"more");
+    std::fs::write(&grown.1, &b).unwrap();
+    // Different content of the same size, with the indexed mtime put back: only the hash tells.
+    let before = std::fs::metadata(&same_size.1).unwrap().modified().unwrap();
+    let mut b = std::fs::read(&same_size.1).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0xFF;
+    std::fs::write(&same_size.1, &b).unwrap();
+    set_mtime(&same_size.1, before);
+    // Same bytes, only the mtime touched.
+    let before = std::fs::metadata(&touched.1).unwrap().modified().unwrap();
+    set_mtime(&touched.1, before + Duration::from_secs(60));
+    std::fs::remove_file(&missing.1).unwrap();
+    let contents: Vec<Vec<u8>> = [&grown, &same_size, &touched]
+        .iter()
+        .map(|p| std::fs::read(&p.1).unwrap())
+        .collect();
+
+    let fine_bytes = std::fs::metadata(&fine.1).unwrap().len();
+
+    let ids = [grown.0, same_size.0, touched.0, missing.0, 9999, fine.0];
+    let r = engine.trash(&ids).unwrap();
+    let outcomes: Vec<(i64, ActStatus, String)> = r
+        .photos
+        .iter()
+        .map(|o| (o.id, o.status, o.reason.clone().unwrap_or_default()))
+        .collect();
+    let refused = |id, why: &str| (id, ActStatus::Refused, why.to_string());
+    assert_eq!(
+        outcomes,
+        [
+            refused(grown.0, "changed since it was indexed (size)"),
+            refused(same_size.0, "changed since it was indexed (content)"),
+            refused(touched.0, "changed since it was indexed (modified time)"),
+            refused(missing.0, "missing"),
+            refused(9999, "no such photo"),
+            (fine.0, ActStatus::Done, String::new()),
+        ]
+    );
+    assert_eq!((r.done, r.bytes), (1, fine_bytes));
+    assert!(!fine.1.exists());
+    // The refused files are exactly as they were, and not in the trash; only the one that
+    // moved was journaled.
+    for (p, c) in [&grown, &same_size, &touched].iter().zip(&contents) {
+        assert_eq!(&std::fs::read(&p.1).unwrap(), c);
+        assert!(!in_os_trash(&p.1));
+    }
+    assert_eq!(g.journal(), [("trash".into(), "done".into())]);
+    assert_eq!(engine.trashed().unwrap().len(), 1);
+}
+
+fn set_mtime(path: &Path, t: SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn restore_never_overwrites_an_occupied_path() {
+    setup();
+    let g = Gallery::new(1);
+    let (mut engine, photos) = g.indexed();
+    let (id, path) = photos[0].clone();
+    let bytes = std::fs::read(&path).unwrap();
+    engine.trash(&[id]).unwrap();
+    std::fs::write(&path, b"a new file with the same name").unwrap();
+
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!((r.done, r.photos[0].status), (0, ActStatus::Conflict));
+    assert!(r.photos[0].reason.as_deref().unwrap().contains("conflict"));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"a new file with the same name"
+    );
+    assert!(in_os_trash(&path));
+    assert_eq!(engine.trashed().unwrap().len(), 1);
+
+    // Once the path is free, the photo comes back.
+    std::fs::remove_file(&path).unwrap();
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!(r.done, 1, "{r:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+#[test]
+fn recover_after_a_crash_before_the_move() {
+    setup();
+    let g = Gallery::new(1);
+    let (mut engine, photos) = g.indexed();
+    let (id, path) = photos[0].clone();
+    let bytes = std::fs::read(&path).unwrap();
+
+    assert!(engine.trash_journal_only(&[id]).unwrap().is_empty());
+    assert_eq!(g.journal(), [("trash".into(), "planned".into())]);
+    let r = engine.recover().unwrap();
+    assert_eq!(r.settled.len(), 1);
+    assert_eq!(r.settled[0].status, ActStatus::Failed);
+    assert_eq!(
+        r.settled[0].reason.as_deref(),
+        Some("interrupted before the move")
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert!(!in_os_trash(&path));
+    assert!(engine.trashed().unwrap().is_empty());
+    // Idempotent, and the photo can be trashed for real afterwards.
+    assert!(engine.recover().unwrap().settled.is_empty());
+    assert_eq!(g.journal(), [("trash".into(), "failed".into())]);
+    assert_eq!(engine.trash(&[id]).unwrap().done, 1);
+}
+
+#[test]
+fn recover_after_a_crash_after_the_move() {
+    setup();
+    let g = Gallery::new(2);
+    let (mut engine, photos) = g.indexed();
+    let (id, path) = photos[0].clone();
+    let bytes = std::fs::read(&path).unwrap();
+
+    engine.trash_journal_only(&[id]).unwrap();
+    trash::delete(&path).unwrap();
+    // The move happened but its row is still `planned`: recovery finds the file in the trash.
+    let r = engine.recover().unwrap();
+    assert_eq!(r.settled[0].status, ActStatus::Done, "{r:?}");
+    assert!(engine.recover().unwrap().settled.is_empty());
+    assert_eq!(engine.trashed().unwrap()[0].id, id);
+
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!(r.done, 1, "{r:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+/// A kill inside the trash crate's restore, after it created the empty placeholder at the
+/// photo's path and before it renamed the trashed file over it, left the placeholder there:
+/// recovery settled the restore as interrupted, and every later restore was a conflict.
+#[test]
+fn recover_after_a_crash_inside_the_restore_move() {
+    setup();
+    let g = Gallery::new(1);
+    let (mut engine, photos) = g.indexed();
+    let (id, path) = photos[0].clone();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(engine.trash(&[id]).unwrap().done, 1);
+    // The state the kill leaves: a planned restore row, the bytes still in the trash, and an
+    // empty file at the path.
+    rusqlite::Connection::open(&g.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO actions (batch, photo_id, kind, state, original, size, mtime_ns,
+                                  content_hash, trashed_as, created_at)
+             SELECT batch + 1, photo_id, 'restore', 'planned', original, size, mtime_ns,
+                    content_hash, trashed_as, created_at
+             FROM actions WHERE kind = 'trash' AND state = 'done'",
+            [],
+        )
+        .unwrap();
+    std::fs::File::create(&path).unwrap();
+
+    let r = engine.recover().unwrap();
+    assert_eq!(r.settled.len(), 1, "{r:?}");
+    assert_eq!(r.settled[0].status, ActStatus::Failed);
+    assert_eq!(
+        r.settled[0].reason.as_deref(),
+        Some("interrupted before the move")
+    );
+    assert!(!path.exists(), "the placeholder is removed");
+    assert!(in_os_trash(&path));
+    assert_eq!(engine.trashed().unwrap()[0].id, id);
+    let r = engine.restore(&[id]).unwrap();
+    assert_eq!(r.done, 1, "{r:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+#[test]
+fn restore_last_batch_undoes_requests_newest_first() {
+    setup();
+    let g = Gallery::new(3);
+    let (mut engine, photos) = g.indexed();
+    let ids: Vec<i64> = photos.iter().map(|p| p.0).collect();
+    engine.trash(&ids[..1]).unwrap();
+    engine.trash(&ids[1..]).unwrap();
+    assert!(photos.iter().all(|p| !p.1.exists()));
+
+    let r = engine.restore_last_batch().unwrap();
+    assert_eq!(r.photos.iter().map(|o| o.id).collect::<Vec<_>>(), &ids[1..]);
+    assert!(photos[1..].iter().all(|p| p.1.exists()) && !photos[0].1.exists());
+    let r = engine.restore_last_batch().unwrap();
+    assert_eq!((r.done, r.photos[0].id), (1, ids[0]));
+    assert!(photos[0].1.exists());
+    assert!(engine.restore_last_batch().unwrap().photos.is_empty());
+}
+
+/// Emptying deletes for good only what precious trashed (and only what was asked), leaves the
+/// rest of the OS trash alone, and journals it; a purged photo can no longer be restored.
+#[test]
+fn empty_trash_purges_only_precious_items() {
+    setup();
+    let g = Gallery::new(3);
+    let (mut engine, photos) = g.indexed();
+    let ids: Vec<i64> = photos.iter().map(|p| p.0).collect();
+    engine.trash(&ids[..2]).unwrap();
+    // Something the user trashed themselves, from the same folder.
+    let theirs = g.dir.join("theirs.txt");
+    std::fs::write(&theirs, b"not a photo of precious").unwrap();
+    trash::delete(&theirs).unwrap();
+
+    // Only a trashed photo may be named.
+    assert!(engine.empty_trash(&[ids[2]]).is_err());
+    let r = engine.empty_trash(&[ids[0]]).unwrap();
+    assert_eq!((r.done, r.photos.len()), (1, 1), "{r:?}");
+    assert!(!in_os_trash(&photos[0].1) && in_os_trash(&photos[1].1));
+    let r = engine.empty_trash(&[]).unwrap();
+    assert_eq!(r.photos.iter().map(|o| o.id).collect::<Vec<_>>(), [ids[1]]);
+    assert!(!in_os_trash(&photos[1].1));
+    assert!(in_os_trash(&theirs), "the user's own trash item must stay");
+    assert!(engine.trashed().unwrap().is_empty());
+    let r = engine.restore(&[ids[0]]).unwrap();
+    assert_eq!(r.photos[0].reason.as_deref(), Some("not in the trash"));
+    assert_eq!(
+        g.journal(),
+        [
+            ("trash".into(), "purged".into()),
+            ("trash".into(), "purged".into()),
+            ("purge".into(), "done".into()),
+            ("purge".into(), "done".into()),
+        ]
+    );
+    assert!(photos[2].1.exists());
+}
+
+/// The `precious trash` / `restore` commands with `--json`: outcomes, the listing, and a
+/// non-zero exit when a photo was refused.
+#[test]
+fn cli_trash_list_restore() {
+    let data_home = setup();
+    let g = Gallery::new(2);
+    let (engine, photos) = g.indexed();
+    drop(engine);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_precious"))
+            .env("XDG_DATA_HOME", data_home)
+            .arg("--db")
+            .arg(&g.db)
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.success(), json)
+    };
+    let (a, b) = (photos[0].0.to_string(), photos[1].0.to_string());
+    std::fs::write(&photos[1].1, b"changed").unwrap();
+
+    let (ok, r) = run(&["trash", &a, &b]);
+    assert!(!ok, "a refused photo makes the command fail");
+    assert_eq!(r["done"], 1);
+    assert_eq!(r["photos"][0]["status"], "done");
+    assert_eq!(r["photos"][1]["status"], "refused");
+    assert_eq!(
+        r["photos"][1]["reason"],
+        "changed since it was indexed (size)"
+    );
+    assert!(r["bytes"].as_u64().unwrap() > 0);
+    let (ok, list) = run(&["trash", "--list"]);
+    assert!(ok);
+    assert_eq!(list[0]["id"], photos[0].0);
+    assert_eq!(list[0]["path"], photos[0].1.to_str().unwrap());
+
+    let (ok, r) = run(&["restore"]);
+    assert!(ok, "{r}");
+    assert_eq!(
+        (&r["done"], &r["photos"][0]["status"]),
+        (&1.into(), &"done".into())
+    );
+    assert!(photos[0].1.exists());
+    assert_eq!(run(&["trash", "--list"]).1, serde_json::json!([]));
+}
