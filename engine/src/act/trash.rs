@@ -1,0 +1,213 @@
+//! Moving photos to the OS trash ([`Engine::trash`]), each checked unchanged since it was
+//! indexed first, and listing what precious trashed ([`Engine::trashed`]).
+
+use std::io;
+use std::path::Path;
+
+use rusqlite::OptionalExtension;
+
+use super::journal::{claimed, journal_planned, live_trash, next_batch, settle, Action};
+use super::listing::{as_trash_records, os_bytes, trash_reason, OsTrash};
+use super::{
+    refused, unique, ActReport, ActStatus, ActionKind, PhotoOutcome, TrashReport, TrashedPhoto,
+    INTERRUPTED,
+};
+use crate::os_trash as trash;
+use crate::source::{hash_file, io_reason, mtime_ns, Locator};
+use crate::{Engine, Result};
+
+const CHANGED: &str = "changed since it was indexed";
+
+/// One photo of a trash request between the move and its settlement.
+enum Step {
+    /// Refused: nothing was journaled or touched.
+    Finished(PhotoOutcome),
+    /// Journaled and handed to the trash; the move's error, if it returned one.
+    Moved(Action, Option<String>),
+}
+
+impl Engine {
+    /// Moves photos to the OS trash. Each must be indexed and its file exactly as indexed (size,
+    /// mtime and content hash); any other is refused with a reason and not touched, and the
+    /// rest go on. Settles interrupted actions first.
+    pub fn trash(&mut self, ids: &[i64]) -> Result<TrashReport> {
+        self.exclusively(|e| {
+            let recovered = e.settle_planned()?;
+            let batch = next_batch(e.conn())?;
+            let mut steps = Vec::with_capacity(ids.len());
+            for id in unique(ids) {
+                steps.push(match e.plan_trash(batch, id)? {
+                    Ok(a) => {
+                        let failure = trash::delete(a.original.to_path()).err();
+                        Step::Moved(a, failure.map(|f| trash_reason(&f)))
+                    }
+                    Err(o) => Step::Finished(o),
+                });
+            }
+            // What moved is identified with one listing of the trash, not one per photo.
+            let listed = if steps.iter().any(|s| matches!(s, Step::Moved(..))) {
+                OsTrash::list()?
+            } else {
+                OsTrash::default()
+            };
+            let mut report = ActReport {
+                batch,
+                recovered,
+                ..ActReport::default()
+            };
+            for step in steps {
+                report.push(match step {
+                    Step::Finished(o) => o,
+                    Step::Moved(a, failure) => {
+                        let (status, reason) = e.settle_trash(&a, &listed, failure)?;
+                        a.outcome(status, reason)
+                    }
+                });
+            }
+            Ok(report)
+        })
+    }
+
+    /// What precious moved to the OS trash and has not restored, newest first. From the
+    /// journal: an item emptied from the trash by other means is still listed.
+    pub fn trashed(&self) -> Result<Vec<TrashedPhoto>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT photo_id, original, size, finished_at, batch FROM actions
+             WHERE kind = 'trash' AND state = 'done' ORDER BY finished_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TrashedPhoto {
+                id: r.get(0)?,
+                path: Locator(r.get(1)?).display(),
+                bytes: r.get::<_, i64>(2)? as u64,
+                trashed_at: r.get::<_, Option<i64>>(3)?.unwrap_or_default(),
+                batch: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Test seam (feature `testing`, which only the engine's own tests turn on): everything
+    /// [`Engine::trash`] does up to and including the committed `planned` rows, then stops, as
+    /// a crash just before the move would. Returns the refusals.
+    #[cfg(feature = "testing")]
+    pub fn trash_journal_only(&mut self, ids: &[i64]) -> Result<Vec<PhotoOutcome>> {
+        self.exclusively(|e| {
+            let batch = next_batch(e.conn())?;
+            let mut refusals = Vec::new();
+            for &id in ids {
+                if let Err(o) = e.plan_trash(batch, id)? {
+                    refusals.push(o);
+                }
+            }
+            Ok(refusals)
+        })
+    }
+
+    /// Checks one photo and journals a committed `planned` trash row, or says why not.
+    fn plan_trash(&self, batch: i64, id: i64) -> Result<Result<Action, PhotoOutcome>> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT locator, size, mtime_ns, content_hash, state FROM photos WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        Locator(r.get(0)?),
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((original, size, mtime, hash, state)) = row else {
+            return Ok(Err(refused(id, String::new(), "no such photo")));
+        };
+        let path = original.display();
+        if state != "indexed" {
+            let why = format!("not an indexed photo (it is {state})");
+            return Ok(Err(refused(id, path, why)));
+        }
+        if live_trash(conn, id)?.is_some() {
+            return Ok(Err(refused(id, path, "already in the trash")));
+        }
+        let Some(hash) = hash.and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
+            return Ok(Err(refused(id, path, "no content hash was stored")));
+        };
+        if let Some(why) = differs(&original.to_path(), size, mtime, &hash) {
+            return Ok(Err(refused(id, path, why)));
+        }
+        let mut a = Action {
+            id: 0,
+            photo_id: id,
+            kind: ActionKind::Trash,
+            original,
+            size,
+            mtime_ns: mtime,
+            hash,
+            trashed_as: None,
+        };
+        a.id = journal_planned(conn, batch, &a)?;
+        Ok(Ok(a))
+    }
+
+    /// Settles a planned trash row from disk. `failure` is the error the move returned, if any.
+    pub(super) fn settle_trash(
+        &self,
+        a: &Action,
+        listed: &OsTrash,
+        failure: Option<String>,
+    ) -> Result<(ActStatus, Option<String>)> {
+        let conn = self.conn();
+        let path = a.original.to_path();
+        if hash_file(&path).is_ok_and(|h| h == a.hash) {
+            let why = failure.unwrap_or_else(|| INTERRUPTED.into());
+            settle(conn, a.id, "failed", None, Some(&why))?;
+            return Ok((ActStatus::Failed, Some(why)));
+        }
+        if let Some(item) = listed.find(&as_trash_records(&path), &a.hash, &claimed(conn)?) {
+            settle(conn, a.id, "done", Some(&os_bytes(&item.id)), None)?;
+            return Ok((ActStatus::Done, None));
+        }
+        let why = format!(
+            "{}the file is neither at its path nor in the trash with the checked content",
+            failure.map(|f| f + "; ").unwrap_or_default()
+        );
+        settle(conn, a.id, "failed", None, Some(&why))?;
+        Ok((ActStatus::Failed, Some(why)))
+    }
+}
+
+/// Why the file at `path` is not exactly what was indexed, or `None` if it is. Size and mtime
+/// are checked first (cheap), then the hash of the bytes read. A symbolic link is refused: the
+/// trash would take the link, not the photo.
+fn differs(path: &Path, size: u64, mtime: i64, hash: &[u8; 32]) -> Option<String> {
+    let meta = match path.symlink_metadata() {
+        Ok(m) => m,
+        Err(e) => return Some(file_problem(&e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Some("a symbolic link (act on the file it points to)".into());
+    }
+    if meta.len() != size {
+        return Some(format!("{CHANGED} (size)"));
+    }
+    if mtime_ns(&meta) != mtime {
+        return Some(format!("{CHANGED} (modified time)"));
+    }
+    match hash_file(path) {
+        Err(e) => Some(file_problem(&e)),
+        Ok(h) if h != *hash => Some(format!("{CHANGED} (content)")),
+        Ok(_) => None,
+    }
+}
+
+fn file_problem(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::NotFound {
+        "missing".into()
+    } else {
+        io_reason(e)
+    }
+}
