@@ -20,7 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use precious_engine::learn::head::Rng;
@@ -30,11 +30,9 @@ use precious_engine::{
 
 const CASES: u64 = 40;
 
-/// The tests look at the whole (sandboxed) OS trash: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
+/// The tests look at the whole (sandboxed) OS trash: one at a time, and not beside `trash::`.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    crate::common::os_trash_exclusive()
 }
 
 /// The sandboxed OS trash (see `crate::common::sandbox_os_trash`).

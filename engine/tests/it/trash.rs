@@ -27,15 +27,24 @@ struct Gallery {
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     db: PathBuf,
+    /// Held until the gallery's items are purged from the shared trash (fields drop after
+    /// `Drop::drop`).
+    _trash: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Gallery {
     fn new(n: usize) -> Gallery {
+        let trash = crate::common::os_trash_exclusive();
         let tmp = tempfile::tempdir_in(setup()).unwrap();
         let dir = tmp.path().canonicalize().unwrap().join("gallery");
         copy_demo_photos(n, &dir);
         let db = tmp.path().join("db/precious.sqlite");
-        Gallery { _tmp: tmp, dir, db }
+        Gallery {
+            _tmp: tmp,
+            dir,
+            db,
+            _trash: trash,
+        }
     }
 
     fn scan(&self, engine: &mut Engine) -> precious_engine::ScanReport {

@@ -220,6 +220,15 @@ pub fn sandbox_os_trash() -> &'static std::path::Path {
     })
 }
 
+/// Exclusive use of the sandboxed OS trash for one test: tests that look at the whole trash
+/// (`delete_safety`) must not see another test's items arrive meanwhile, and every module of
+/// this one test binary shares the one trash.
+pub fn os_trash_exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    sandbox_os_trash();
+    ONE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A fresh database at `db` holding the scanned demo gallery and `n` train labels from the
 /// demo's simulated user (the first `n` of the train queue), ready for `Engine::train`.
 pub fn labeled_demo(db: &std::path::Path, n: usize) -> precious_engine::Engine {
