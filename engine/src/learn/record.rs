@@ -79,7 +79,7 @@ pub enum Scorer {
     /// model's training labels each time it scores.
     Blend(ensemble::Fitted),
     /// The AdamW-trained head (FixMatch) over the same rows at this signal weight.
-    Head { head: Head, signal_weight: f32 },
+    Head { head: Box<Head>, signal_weight: f32 },
 }
 
 impl Scorer {

@@ -207,7 +207,7 @@ impl Engine {
                 let all: Vec<usize> = (0..p.data.ids.len()).collect();
                 let scores = head.p_delete(inputs.rows(&all, w).view()).to_vec();
                 let scorer = Scorer::Head {
-                    head,
+                    head: Box::new(head),
                     signal_weight: w,
                 };
                 (scorer, scores, log, oof)
@@ -365,11 +365,15 @@ impl FixMatch<'_> {
         let base = self.inputs.rows(&rows, w);
         let d = self.p.data.embedding_dims;
         let quality_at = dataset::quality_column(&self.p.data);
-        let build = |pick: &dyn Fn(&PhotoViews) -> Option<(&Vec<f32>, Option<[f32; 5]>)>| {
+        // Rows of view `k` of each photo, weak or strong: its embedding smoothed as the photo's
+        // row is, and its own quality signals (a strong view may be darker or blurred).
+        let build = |strong: bool, k: usize| {
             let mut m = base.clone();
             for (r, (i, v)) in have.iter().enumerate() {
-                let Some((emb, quality)) = pick(v) else {
-                    continue;
+                let (emb, quality) = if strong {
+                    (&v.strong[k], v.strong_quality.get(k).copied())
+                } else {
+                    (&v.weak[k], v.weak_quality.get(k).copied())
                 };
                 let smoothed = self.p.gallery.smooth_view(*i, emb);
                 m.row_mut(r)
@@ -377,9 +381,9 @@ impl FixMatch<'_> {
                     .assign(&Array1::from(smoothed));
                 if let (Some(q), true) = (quality, w > 0.0) {
                     let scales = self.inputs.scales(w);
-                    for (k, v) in dataset::quality_columns(&q).iter().enumerate() {
+                    for (c, v) in dataset::quality_columns(&q).iter().enumerate() {
                         // Signal column j sits at column j of the row as of the data.
-                        let j = quality_at + k;
+                        let j = quality_at + c;
                         let z = (v - self.st.mean[j]) / self.st.scale[j];
                         m[[r, j]] = z * scales[j - d];
                     }
@@ -389,12 +393,8 @@ impl FixMatch<'_> {
         };
         let strong_n = have.iter().map(|h| h.1.strong.len()).min().unwrap_or(0);
         let weak_n = have.iter().map(|h| h.1.weak.len()).min().unwrap_or(0);
-        let weak = (0..weak_n)
-            .map(|k| build(&|v| Some((&v.weak[k], v.weak_quality.get(k).copied()))))
-            .collect();
-        let strong = (0..strong_n)
-            .map(|k| build(&|v| Some((&v.strong[k], v.strong_quality.get(k).copied()))))
-            .collect();
+        let weak = (0..weak_n).map(|k| build(false, k)).collect();
+        let strong = (0..strong_n).map(|k| build(true, k)).collect();
         Some((rows, Views { weak, strong }))
     }
 
@@ -487,7 +487,7 @@ pub(super) fn exportable(m: &Model) -> (Head, Standardizer) {
             let (w, b) = f.logistic.as_softmax();
             Head::logistic(HeadConfig::default(), w, b)
         }
-        Scorer::Head { head, .. } => head.clone(),
+        Scorer::Head { head, .. } => (**head).clone(),
     };
     (head, out)
 }
