@@ -104,7 +104,20 @@ pub struct Row {
 }
 
 #[derive(Clone, Debug, Serialize)]
+pub struct RunOutcome {
+    /// seed group / seed / user / budget
+    pub key: String,
+    pub learner: String,
+    pub deletes_labeled: usize,
+    /// The blend the training chose (signal weight, spreading share, C).
+    pub chosen: Option<precious_engine::learn::ensemble::Blend>,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct LearnBench {
+    /// Every run of our learners, for a closer look (the JSON output only).
+    pub runs: Vec<RunOutcome>,
     pub data: String,
     pub photos: usize,
     pub classes: usize,
@@ -391,6 +404,7 @@ pub fn bench_learn(engine: &mut Engine, args: &Args) -> Result<LearnBench> {
     }
 
     let mut outcomes: BTreeMap<(String, &'static str, usize), Vec<Outcome>> = BTreeMap::new();
+    let mut runs = Vec::new();
     let mut baseline_runs = Vec::new();
     let groups: [(&'static str, &[u64]); 2] = [
         ("tuning", &args.tuning_seeds),
@@ -440,6 +454,13 @@ pub fn bench_learn(engine: &mut Engine, args: &Args) -> Result<LearnBench> {
                         }
                         let eval = train_and_evaluate(&mut engine, opts)?;
                         let o = outcome(eval);
+                        runs.push(RunOutcome {
+                            key: format!("{group}/{seed}/u{}/{budget}", u + 1),
+                            learner: name.clone(),
+                            deletes_labeled: picked.iter().filter(|&&i| truth[i]).count(),
+                            chosen: engine.models()?.first().map(|m| m.body.scorer.blend()),
+                            outcome: o.clone(),
+                        });
                         outcomes
                             .entry((name.clone(), group, budget))
                             .or_default()
@@ -482,6 +503,7 @@ pub fn bench_learn(engine: &mut Engine, args: &Args) -> Result<LearnBench> {
         .map(|((learner, seeds, budget), o)| summarise(learner, seeds, budget, &o))
         .collect();
     Ok(LearnBench {
+        runs,
         data: data_name,
         photos: data.ids.len(),
         classes: data.classes,
