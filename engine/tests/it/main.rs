@@ -23,6 +23,7 @@ mod ort_training;
 #[cfg(feature = "ort-training")]
 mod ort_training_fallback;
 mod pick;
+mod quality;
 mod scan;
 mod store;
 mod trash;
