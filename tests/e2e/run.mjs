@@ -368,6 +368,8 @@ async function main() {
     assert(m.cells.length === 4 && m.cells.reduce((a, b) => a + b, 0) === TEST_LABELS, `confusion ${m.cells}`);
     assert(m.curve, 'a precision-recall curve');
     assert(m.versions >= 1, 'model versions listed');
+    const cut = await js("return document.querySelector('#model-cut').textContent;");
+    assert(/^(Not yet sure: suggestions are a ranking|Suggestions are cut where your labels show)/.test(cut), `the cut in words: ${cut}`);
     await shot('4-model');
   });
 
@@ -382,6 +384,9 @@ async function main() {
       keepLabeled: [] };`);
     assert(g.conf.every((c, i) => i === 0 || g.conf[i - 1] >= c), `ordered by confidence: ${g.conf}`);
     assert(g.badges.every((n) => n >= 1), 'every suggestion has a reason badge');
+    const sure = await js("return [document.querySelector('#suggest-sure').textContent, document.querySelector('#suggest-note').textContent];");
+    assert(/^(Most likely first: not yet sure|At a known precision)$/.test(sure[0]), `whether the list is sure: ${sure[0]}`);
+    assert(/(not yet sure|suggested at P\(delete\))/.test(sure[1]), `the suggestions' note: ${sure[1]}`);
     figures.suggested = g.conf.length;
     figures.near_duplicate_groups = g.best;
     const keeps = new Set(trainLabeled.filter((d) => d.label === 'keep').map((d) => d.id));

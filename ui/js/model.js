@@ -68,15 +68,22 @@ async function load() {
   const box = $('#pr-curve');
   if (!ev || ev.error) {
     $('#model-note').textContent = ev && ev.error ? `No measurement: ${ev.error}` : '';
+    $('#model-cut').textContent = '';
     fillCounts($('#model-metrics'), []);
     confusion(null);
     box.replaceChildren(prCurve([], null));
   } else {
     const m = ev.test || ev.cross_validation;
+    const t = ev.threshold;
     $('#model-note').textContent = `Model #${ev.model_id} (${ev.method}): ${ev.note}.`;
+    $('#model-cut').textContent = t.known
+      ? `Suggestions are cut where your labels show at least ${pct(t.precision_lower_bound)} precision (95% confidence).`
+      : `Not yet sure: suggestions are a ranking, most likely first. ${t.basis}.`;
     fillCounts($('#model-metrics'), m ? [
       ['Precision', pct(m.precision)], ['Recall', pct(m.recall)], ['F1', pct(m.f1)],
-      ['AUROC', m.auroc == null ? '–' : m.auroc.toFixed(2)], ['Cut', `P(delete) ≥ ${ev.threshold.value.toFixed(2)}`],
+      ['AUROC', m.auroc == null ? '–' : m.auroc.toFixed(2)],
+      ['Cut', `P(delete) ≥ ${t.value.toFixed(2)}${t.known ? '' : ' (ranking)'}`],
+      ['Keepers it would suggest', t.keeper_share == null ? '–' : pct(t.keeper_share)],
     ] : []);
     confusion(m ? m.confusion : null);
     box.replaceChildren(prCurve(ev.test_pr_curve || [], m));
@@ -84,14 +91,21 @@ async function load() {
   const list = $('#model-list');
   if (models && models.length) {
     list.replaceChildren(
-      el('tr', {}, ...['#', 'trained', 'method', 'labels (keep/delete)', 'CV F1', 'test F1'].map((h) => el('th', { scope: 'col', text: h }))),
-      ...models.map((md) => el('tr', {},
-        el('td', { text: String(md.id) }),
-        el('td', { text: new Date(md.created_at * 1000).toLocaleString() }),
-        el('td', { text: md.config.method }),
-        el('td', { text: `${md.training_set.keep.length}/${md.training_set.delete.length}` }),
-        el('td', { text: pct(md.metrics.cross_validation && md.metrics.cross_validation.f1) }),
-        el('td', { text: pct(md.metrics.test && md.metrics.test.f1) }))));
+      el('tr', {}, ...['#', 'trained', 'method', 'labels (keep/delete)', 'CV F1', 'test F1', 'measured'].map((h) => el('th', { scope: 'col', text: h }))),
+      ...models.map((md) => {
+        // A refresh measures what is cheap to measure again and names what it took over.
+        const inherited = md.metrics.inherited || [];
+        const from = md.training_set.warm_start_from;
+        return el('tr', {},
+          el('td', { text: String(md.id) }),
+          el('td', { text: new Date(md.created_at * 1000).toLocaleString() }),
+          el('td', { text: md.config.method + (from ? ` (refreshed from #${from})` : '') }),
+          el('td', { text: `${md.training_set.keep.length}/${md.training_set.delete.length}` }),
+          el('td', { text: pct(md.metrics.cross_validation && md.metrics.cross_validation.f1) }),
+          el('td', { text: pct(md.metrics.test && md.metrics.test.f1) }),
+          el('td', { class: inherited.length ? 'inherited' : 'own', title: inherited.join('; '),
+            text: inherited.length ? `partly inherited: ${inherited.join('; ')}` : 'by itself' }));
+      }));
   } else {
     list.replaceChildren(el('caption', { text: 'No model trained yet.' }));
   }

@@ -53,7 +53,12 @@ function render() {
   const photos = [...data.photos].sort((a, b) => b.p_delete - a.p_delete);
   grid.replaceChildren(...photos.map(tile));
   const refreshed = data.refreshed ? ` Model refreshed with your new labels in ${data.refreshed.seconds.toFixed(1)} s.` : '';
-  $('#suggest-note').textContent = `${photoCount(photos.length)} suggested (${bytes(data.bytes)}), from model #${data.model_id}.${refreshed}`;
+  // In plain words whether the list is at a known precision or still a ranking the model is
+  // not sure of (and what would help).
+  const sure = data.threshold && data.threshold.known;
+  $('#suggest-sure').textContent = sure ? 'At a known precision' : 'Most likely first: not yet sure';
+  $('#suggest-sure').className = `sure ${sure ? 'known' : 'ranking'}`;
+  $('#suggest-note').textContent = `${photoCount(photos.length)} suggested (${bytes(data.bytes)}), from model #${data.model_id}: ${data.note}.${refreshed}`;
   const byId = new Map(data.photos.map((p) => [p.id, p]));
   $('#groups-title').hidden = data.near_duplicate_groups.length === 0;
   $('#suggest-groups').replaceChildren(...data.near_duplicate_groups.map((g) => el('li', {},

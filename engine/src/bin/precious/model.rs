@@ -163,8 +163,13 @@ pub fn print_suggestions(s: &Suggestions, limit: usize) {
             1000.0 * r.seconds
         );
     }
-    print_threshold(&s.threshold);
     println!("Suggestions: {}.", s.note);
+    if let Some(k) = s.threshold.keeper_share {
+        println!(
+            "  photos you keep that it would suggest (cross-validated): {}",
+            pct(Some(k))
+        );
+    }
     println!(
         "{} photos suggested ({:.1} MB would be freed); {} near-duplicate groups, best shot of each kept.",
         s.photos.len(),
