@@ -78,8 +78,9 @@ pub struct Outcome {
     pub f1_at_half: f64,
     pub auroc: Option<f64>,
     /// Whether the model declared its suggestion cut known, and if so whether the evaluated
-    /// split's precision at that cut reached the target, the F1 and recall there, and the
-    /// share of the evaluated keepers it would suggest.
+    /// split's precision at that cut reached the target; at the model's cut (the known one,
+    /// else 0.5 where the ranking starts) the F1, the recall and the share of the evaluated
+    /// keepers it would suggest.
     pub cut_known: bool,
     pub cut_held: bool,
     pub f1_at_cut: Option<f64>,
@@ -283,13 +284,8 @@ fn outcome(eval: Option<(Evaluation, f64)>) -> Outcome {
     });
     let test = e.test.as_ref();
     let known = e.threshold.known;
-    let at_cut = |f: fn(&precious_engine::learn::metrics::Metrics) -> Option<f64>| {
-        if known {
-            test.and_then(f)
-        } else {
-            None
-        }
-    };
+    // At the model's own cut: the known one, else the ranking's start (what the user is shown).
+    let at_cut = |f: fn(&precious_engine::learn::metrics::Metrics) -> Option<f64>| test.and_then(f);
     Outcome {
         f1_at_half,
         auroc: test.and_then(|m| m.auroc).map(f64::from),
@@ -573,6 +569,7 @@ fn baselines(
         learner: String,
         f1_at_half: f64,
         auroc: Option<f64>,
+        keeper_share: Option<f64>,
     }
     let got: Vec<Got> =
         serde_json::from_str(&out).map_err(|e| invalid(format!("learn_baselines output: {e}")))?;
@@ -582,9 +579,12 @@ fn baselines(
             let group = group_of
                 .get(g.key.as_str())
                 .ok_or_else(|| invalid(format!("learn_baselines: unknown run {}", g.key)))?;
+            // sklearn's cut is 0.5.
             let o = Outcome {
                 f1_at_half: g.f1_at_half,
                 auroc: g.auroc,
+                f1_at_cut: Some(g.f1_at_half),
+                keeper_share_at_cut: g.keeper_share,
                 ..Outcome::default()
             };
             Ok((*group, g.learner, o))
@@ -613,7 +613,7 @@ pub fn markdown(b: &LearnBench) -> String {
             continue;
         }
         s += &format!(
-            "\n{} seeds:\n\n| budget | learner | runs | F1 @ 0.5 | AUROC | cut known / held | F1 at the cut | keepers suggested at the cut | train s |\n|---|---|---|---|---|---|---|---|---|\n",
+            "\n{} seeds:\n\n| budget | learner | runs | F1 @ 0.5 | AUROC | cut known / held | F1 at the model's cut | keepers suggested there | train s |\n|---|---|---|---|---|---|---|---|---|\n",
             if group == "tuning" { "Tuning" } else { "Held-out" }
         );
         let mut rows = rows;
