@@ -191,23 +191,11 @@ struct Data {
     work: PathBuf,
 }
 
-/// A consistent standalone copy of the database at `from` (no thumbnails: learning needs
-/// none).
-fn copy_db(from: &Path, to: &Path) -> Result<()> {
-    let _ = std::fs::remove_file(to);
-    let conn = rusqlite::Connection::open(from)?;
-    conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
-    Ok(())
-}
-
 impl Data {
     /// A fresh engine on a copy of the template, with the run's held-out and skipped photos
     /// labeled.
     fn fresh(&self, split: &Split3, truth: &[bool]) -> Result<Engine> {
-        let db = self.work.join("run.sqlite");
-        Engine::remove_database(&db).map_err(|e| Error::io(&db, e))?;
-        copy_db(&self.template, &db)?;
-        let mut engine = Engine::open(&db)?;
+        let mut engine = crate::scratch_copy(&self.template, &self.work.join("run.sqlite"))?;
         let test: Vec<(i64, Label)> = split
             .evaluated
             .iter()

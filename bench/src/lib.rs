@@ -51,6 +51,23 @@ pub(crate) fn class_of(path: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A scratch copy of the indexed data set at `template` (a consistent `VACUUM INTO`, no
+/// thumbnails) with no labels and no models, so a benchmark never changes the data set it
+/// reads and never starts from another run's labels.
+pub fn scratch_copy(
+    template: &Path,
+    to: &Path,
+) -> precious_engine::Result<precious_engine::Engine> {
+    precious_engine::Engine::remove_database(to).map_err(|e| precious_engine::Error::io(to, e))?;
+    let conn = rusqlite::Connection::open(template)?;
+    conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+    drop(conn);
+    let copy = rusqlite::Connection::open(to)?;
+    copy.execute_batch("DELETE FROM labels; DELETE FROM label_history; DELETE FROM models;")?;
+    drop(copy);
+    precious_engine::Engine::open(to)
+}
+
 /// Pretty JSON on stdout (`--json`).
 pub fn print_json<T: Serialize>(v: &T) -> precious_engine::Result<()> {
     println!(

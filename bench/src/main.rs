@@ -142,8 +142,8 @@ fn run(cli: Cli) -> Result<()> {
             labels,
             rounds,
         } => {
-            let (mut engine, _) = data.open(json)?;
-            let b = refresh::bench_refresh(&mut engine, labels, rounds)?;
+            let (engine, _) = data.open(json)?;
+            let b = refresh::bench_refresh(&engine, labels, rounds)?;
             if json {
                 return print_json(&b);
             }

@@ -1,7 +1,8 @@
 //! `bench refresh`: the time from a new label to refreshed suggestions, the loop the user
-//! feels while swiping. A copy of the indexed gallery gets `labels` train labels from a
-//! simulated user (deletes the first class), one model is trained, then each round adds one
-//! label and times `Engine::suggest` (dataset load, warm-started retrain, scoring, ranking).
+//! feels while swiping. A scratch copy of the indexed gallery (no labels, no models) gets
+//! `labels` train labels from a simulated user (deletes the first class), one model is
+//! trained, then each round adds one label and times `Engine::suggest` (dataset load,
+//! warm-started retrain, scoring, ranking).
 
 use std::time::Instant;
 
@@ -25,7 +26,11 @@ pub struct RefreshBench {
     pub rounds: usize,
 }
 
-pub fn bench_refresh(engine: &mut Engine, labels: usize, rounds: usize) -> Result<RefreshBench> {
+pub fn bench_refresh(data: &Engine, labels: usize, rounds: usize) -> Result<RefreshBench> {
+    let template = std::path::PathBuf::from(data.status()?.db_path);
+    let work = crate::tooling::repo().join("target/bench/refresh");
+    std::fs::create_dir_all(&work).map_err(|e| precious_engine::Error::io(&work, e))?;
+    let engine = &mut crate::scratch_copy(&template, &work.join("run.sqlite"))?;
     let photos = engine.photo_vectors(Space::Embedding)?;
     let first = photos
         .iter()

@@ -106,8 +106,8 @@ pub fn run(args: Args, json: bool) -> Result<()> {
     if big_too {
         eprintln!("bench: label -> refreshed suggestions on the 10,000 ...");
         let db = work.join(format!("cifar10-test-{}.db", backbones[0]));
-        let mut engine = Engine::open(&db)?;
-        refresh = Some(crate::refresh::bench_refresh(&mut engine, 45, 5)?);
+        let engine = Engine::open(&db)?;
+        refresh = Some(crate::refresh::bench_refresh(&engine, 45, 5)?);
     } else if !args.no_big {
         notes.push(format!(
             "10,000-photo runs skipped: {} not found",

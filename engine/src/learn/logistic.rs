@@ -31,7 +31,7 @@ pub struct Solve {
     pub gradient: f64,
 }
 
-fn sigmoid(m: f64) -> f64 {
+pub fn sigmoid(m: f64) -> f64 {
     if m >= 0.0 {
         1.0 / (1.0 + (-m).exp())
     } else {

@@ -197,8 +197,13 @@ impl Prepared {
 
     /// The signal columns standardised as `st` says (the model's own, from its training).
     pub fn signals(&self, st: &Standardizer) -> Array2<f32> {
-        let z = st.apply(&self.data.x);
-        z.slice(s![.., self.data.embedding_dims..]).to_owned()
+        let d = self.data.embedding_dims;
+        let mut z = self.data.signals().to_owned();
+        for (j, mut col) in z.columns_mut().into_iter().enumerate() {
+            let (m, sd) = (st.mean[d + j], st.scale[d + j]);
+            col.mapv_inplace(|v| (v - m) / sd);
+        }
+        z
     }
 
     /// Ids of the rows `labels` of one class, sorted.

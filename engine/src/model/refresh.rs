@@ -18,12 +18,13 @@ pub const REFRESH_STEPS: usize = 60;
 
 impl Engine {
     /// When the train labels differ from `model`'s, refits it on the current ones and stores
-    /// it as a new model (`model` becomes it).
+    /// it as a new model (`model` becomes it). Returns what it did and the new model's scores
+    /// of every row.
     pub(super) fn refresh_model(
         &mut self,
         model: &mut Model,
         p: &Prepared,
-    ) -> Result<Option<Refresh>> {
+    ) -> Result<Option<(Refresh, Vec<f32>)>> {
         let start = Instant::now();
         let (keep, delete) = (p.ids(&p.train, false), p.ids(&p.train, true));
         let same = keep == model.training_set.keep && delete == model.training_set.delete;
@@ -34,7 +35,7 @@ impl Engine {
         let signals = p.signals(&model.body.standardizer);
         let inputs = p.inputs(&signals);
         let target = model.body.threshold.target_precision;
-        let (log, cv, folds, threshold, inherited) = match &mut model.body.scorer {
+        let (log, cv, folds, threshold, inherited, scores) = match &mut model.body.scorer {
             Scorer::Blend(fitted) => {
                 let blend = fitted.blend;
                 let oof = ensemble::folds(&inputs, &p.train, 5, model.config.head.seed).map(|f| {
@@ -44,7 +45,8 @@ impl Engine {
                         k,
                     )
                 });
-                let (new, _, log) = fit_final(&TrainerChoice::Native, &inputs, &p.train, blend);
+                let (new, scores, log) =
+                    fit_final(&TrainerChoice::Native, &inputs, &p.train, blend);
                 *fitted = new;
                 let (cv, folds, t) = cross_validation(oof.as_ref(), &p.train, target);
                 let inherited = vec![format!(
@@ -53,7 +55,7 @@ impl Engine {
                      fixed, so its estimate is slightly optimistic",
                     blend.signal_weight, blend.spread_share
                 )];
-                (log.log, cv, folds, t, inherited)
+                (log.log, cv, folds, t, inherited, Some(scores))
             }
             Scorer::Head {
                 head,
@@ -74,7 +76,7 @@ impl Engine {
                      measured again)"
                 )];
                 let cv = model.metrics.cross_validation.clone();
-                (log, cv, model.metrics.folds, t, inherited)
+                (log, cv, model.metrics.folds, t, inherited, None)
             }
         };
         model.training_set = TrainingSet {
@@ -85,7 +87,7 @@ impl Engine {
             warm_start_from: Some(from),
         };
         model.body.threshold = threshold;
-        let scores = p.scores(model);
+        let scores = scores.unwrap_or_else(|| p.scores(model));
         model.metrics = ModelMetrics {
             cross_validation: cv,
             folds,
@@ -97,9 +99,12 @@ impl Engine {
         };
         model.created_at = now_secs();
         model.id = record::save(self.conn(), model)?;
-        Ok(Some(Refresh {
-            from_model: from,
-            seconds: start.elapsed().as_secs_f64(),
-        }))
+        Ok(Some((
+            Refresh {
+                from_model: from,
+                seconds: start.elapsed().as_secs_f64(),
+            },
+            scores,
+        )))
     }
 }

@@ -13,8 +13,11 @@ impl Engine {
         self.refresh_neighbours_if_stale()?;
         let mut model = self.latest_model()?;
         let p = Prepared::load(self)?;
-        let refreshed = self.refresh_model(&mut model, &p)?;
-        let scores = ndarray::Array1::from(p.scores(&model));
+        let (refreshed, scores) = match self.refresh_model(&mut model, &p)? {
+            Some((r, scores)) => (Some(r), scores),
+            None => (None, p.scores(&model)),
+        };
+        let scores = ndarray::Array1::from(scores);
         let t = &model.body.threshold;
         let ranked = suggest::rank(&p.data, &scores, p.data.embeddings(), t.value);
         let note = if t.known {

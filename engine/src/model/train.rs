@@ -278,7 +278,7 @@ pub(super) fn fit_final(
     labels: &[(usize, bool)],
     blend: Blend,
 ) -> (Fitted, Vec<f32>, FitLog) {
-    let (mut fitted, _) = ensemble::fit_and_score(inputs, labels, blend);
+    let mut fitted = ensemble::fit(inputs, labels, blend);
     let mut trainer = "native (Newton's method on the L2-regularised logistic loss)".to_string();
     if let TrainerChoice::OrtTraining(library) = choice {
         let idx: Vec<usize> = labels.iter().map(|l| l.0).collect();
