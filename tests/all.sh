@@ -3,20 +3,32 @@
 # runtime), then the end-to-end suite: the real app in a real webview under Xvfb. Needs the
 # Debian packages libwebkit2gtk-4.1-dev, xvfb, xauth and webkit2gtk-driver, and Node.js with
 # npm (README: Set-up). `cargo test` alone runs the engine's tests without any of them.
+# Prints each part's time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --locked --workspace
+TIMES=()
+part() {
+  local name="$1" start=$SECONDS
+  shift
+  echo "--- $name"
+  "$@"
+  TIMES+=("$(printf '%5d s  %s' $((SECONDS - start)) "$name")")
+}
+trap 'echo "--- tests/all.sh part times"; printf "  %s\n" "${TIMES[@]}"' EXIT
+
+part "cargo test --workspace" cargo test --locked --workspace
 # The optional ONNX Runtime backbone: parity with tract and the fallback (PyPI wheel's library).
-tests/tools/fetch_onnxruntime
 # The optional ONNX Runtime training backend (`ort-training`, which includes `ort`): its fallback
 # where the runtime has no training API (PyPI's 1.32), and the backend executed on
 # onnxruntime-training 1.19.2 inside an embedded CPython, against the native trainer.
-tests/tools/fetch_onnxruntime_training
-cargo test --locked -p precious-engine --features ort-training \
+part "fetch ONNX Runtime" tests/tools/fetch_onnxruntime
+part "fetch ONNX Runtime training" tests/tools/fetch_onnxruntime_training
+part "ONNX Runtime tests" cargo test --locked -p precious-engine --features ort-training \
   --test it -- ort_backend:: backbone:: ort_training
 # Hostile inputs: a generated corpus (cut, empty, random, mislabelled files, decompression
 # bombs, odd codings, hostile EXIF, odd names, symlink loops, unreadable files) scanned by the
 # binary as child processes; fails on any crash, hang, unrecorded or unexpected outcome.
-cargo run --locked -p precious-bench -- reliability --only hostile --write target/reliability/ci.md
-tests/e2e/run.sh
+part "hostile inputs" cargo run --locked -p precious-bench -- reliability --only hostile \
+  --write target/reliability/ci.md
+part "end-to-end" tests/e2e/run.sh
