@@ -12,9 +12,8 @@ pub struct HeadConfig {
     /// Hidden units; 0 = logistic regression.
     pub hidden: usize,
     pub learning_rate: f32,
-    /// Decoupled weight decay (AdamW), applied to every parameter, biases included: as
-    /// `torch.optim.AdamW` does, and as ONNX Runtime's AdamW op must (one decay for all
-    /// parameters), so that both trainers run one algorithm (`learn::ort_training`).
+    /// Decoupled weight decay (AdamW), applied to every parameter, biases included, as
+    /// `torch.optim.AdamW` does.
     pub weight_decay: f32,
     pub seed: u64,
 }
@@ -130,7 +129,7 @@ impl Rng {
     }
 }
 
-pub(crate) fn softmax_rows(z: &Array2<f32>) -> Array2<f32> {
+fn softmax_rows(z: &Array2<f32>) -> Array2<f32> {
     let mut p = z.clone();
     for mut row in p.axis_iter_mut(Axis(0)) {
         let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
@@ -141,42 +140,9 @@ pub(crate) fn softmax_rows(z: &Array2<f32>) -> Array2<f32> {
     p
 }
 
-/// What the training loop ([`super::train::train`]) needs of a head, so that one loop
-/// (supervised or FixMatch) runs on the native head or on ONNX Runtime's training API.
-pub trait Trainer {
-    type Error;
-    /// Class probabilities, one row per input row: column 1 is P(delete).
-    fn probabilities(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>, Self::Error>;
-    /// One AdamW step on sum_i w_i * CE(p(x_i), y_i) / sum_i w_i; the loss before the step.
-    /// No step when the weights sum to 0.
-    fn train_step(
-        &mut self,
-        x: ArrayView2<f32>,
-        y: &[usize],
-        w: &[f32],
-    ) -> Result<f32, Self::Error>;
-}
-
-impl Trainer for Head {
-    type Error = std::convert::Infallible;
-
-    fn probabilities(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>, Self::Error> {
-        Ok(self.predict(x))
-    }
-
-    fn train_step(
-        &mut self,
-        x: ArrayView2<f32>,
-        y: &[usize],
-        w: &[f32],
-    ) -> Result<f32, Self::Error> {
-        Ok(self.step(x, y, w))
-    }
-}
-
 impl Head {
     /// A logistic head with the given weights `[inputs, 2]` and bias `[2]`, and fresh AdamW
-    /// moments (how another trainer's result, or a test's initial weights, come in).
+    /// moments (how the logistic regression comes in for the ONNX export).
     pub fn logistic(config: HeadConfig, w: Array2<f32>, b: Array1<f32>) -> Head {
         assert_eq!(config.hidden, 0, "a logistic head has no hidden layer");
         assert_eq!((w.ncols(), b.len()), (2, 2), "two classes");

@@ -11,7 +11,7 @@
 use ndarray::{concatenate, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::head::{balanced_weights, rows, Head, HeadConfig, Rng, Trainer};
+use super::head::{balanced_weights, rows, Head, HeadConfig, Rng};
 
 /// Which learner a training runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,16 +133,15 @@ pub struct TrainLog {
 /// when the photo has no views), so each step can train on an augmented copy.
 pub type LabeledViews<'a> = (&'a [Option<usize>], &'a Views);
 
-/// Trains `head` (fresh or warm-started) on labeled rows `x` with classes `y`. The native
-/// [`Head`] cannot fail (`let Ok(log) = train(..)`); ONNX Runtime's trainer can.
-pub fn train<T: Trainer + ?Sized>(
-    head: &mut T,
+/// Trains `head` (fresh or warm-started) on labeled rows `x` with classes `y`.
+pub fn train(
+    head: &mut Head,
     x_clean: ArrayView2<'_, f32>,
     y: &[usize],
     views: Option<&Views>,
     labeled_views: Option<LabeledViews>,
     config: &TrainConfig,
-) -> Result<TrainLog, T::Error> {
+) -> TrainLog {
     let mut rng = Rng::new(config.head.seed ^ 0xF1F1);
     let class_w = {
         let w = balanced_weights(y);
@@ -185,7 +184,7 @@ pub fn train<T: Trainer + ?Sized>(
             None => x_clean.view(),
         };
         let loss = match views {
-            None => head.train_step(x, y, &sup_w)?,
+            None => head.step(x, y, &sup_w),
             Some(v) => {
                 let ramp = (t as f32 / (config.steps as f32 * RAMP_UP)).min(1.0);
                 let b = (config.mu * y.len()).clamp(1, v.len());
@@ -195,7 +194,7 @@ pub fn train<T: Trainer + ?Sized>(
                 for (r, (&i, &k)) in idx.iter().zip(&weak).enumerate() {
                     xw.row_mut(r).assign(&v.weak[k].row(i));
                 }
-                let p = head.probabilities(xw.view())?;
+                let p = head.predict(xw.view());
                 let strong = &v.strong;
                 let mut xs = Array2::zeros((b, x.ncols()));
                 let mut ys = Vec::with_capacity(b);
@@ -216,7 +215,7 @@ pub fn train<T: Trainer + ?Sized>(
                 let xa = concatenate(Axis(0), &[x.view(), xs.view()]).expect("same width");
                 let ya: Vec<usize> = y.iter().copied().chain(ys).collect();
                 let wa: Vec<f32> = sup_w.iter().copied().chain(ws).collect();
-                head.train_step(xa.view(), &ya, &wa)?
+                head.step(xa.view(), &ya, &wa)
             }
         };
         if t == 0 {
@@ -225,7 +224,7 @@ pub fn train<T: Trainer + ?Sized>(
         log.final_loss = loss;
     }
     log.mask_rate = masked as f32 / sampled.max(1) as f32;
-    Ok(log)
+    log
 }
 
 /// Gives each class's confident pseudo-labels the same total weight (`scale` x half the
@@ -266,7 +265,7 @@ pub fn out_of_fold(
         }
         let ytr: Vec<usize> = tr.iter().map(|&i| y[i]).collect();
         let mut head = Head::new(x.ncols(), config.head.clone());
-        let Ok(_) = train(&mut head, rows(x, &tr).view(), &ytr, views, None, config);
+        train(&mut head, rows(x, &tr).view(), &ytr, views, None, config);
         let p = head.p_delete(rows(x, &te).view());
         for (j, &i) in te.iter().enumerate() {
             out[i] = p[j];
@@ -317,7 +316,7 @@ mod tests {
         let (xl, yl, views, xt, yt) = problem(1);
         let config = fixmatch();
         let mut head = Head::new(10, config.head.clone());
-        let Ok(log) = train(&mut head, xl.view(), &yl, Some(&views), None, &config);
+        let log = train(&mut head, xl.view(), &yl, Some(&views), None, &config);
         assert!(log.mask_rate > 0.3, "mask rate {}", log.mask_rate);
         let acc = accuracy(&head, &xt, &yt);
 
@@ -326,7 +325,7 @@ mod tests {
             ..config
         };
         let mut plain = Head::new(10, sup.head.clone());
-        let Ok(log) = train(&mut plain, xl.view(), &yl, Some(&views), None, &sup);
+        let log = train(&mut plain, xl.view(), &yl, Some(&views), None, &sup);
         assert_eq!(log.mask_rate, 0.0, "supervised ignores the views");
         eprintln!("sup {}", accuracy(&plain, &xt, &yt));
         // Same seed, same labeled data: the unlabeled loss is what makes them differ.
@@ -350,7 +349,7 @@ mod tests {
         );
         let config = fixmatch();
         let mut head = Head::new(10, config.head.clone());
-        let Ok(log) = train(&mut head, x, y, Some(&views), None, &config);
+        let log = train(&mut head, x, y, Some(&views), None, &config);
         assert!(!log.used_views && log.mask_rate == 0.0);
     }
 
@@ -369,7 +368,7 @@ mod tests {
         let run = || {
             let config = fixmatch();
             let mut head = Head::new(10, config.head.clone());
-            let Ok(_) = train(&mut head, xl.view(), &yl, Some(&views), None, &config);
+            train(&mut head, xl.view(), &yl, Some(&views), None, &config);
             head.p_delete(xt.view())
         };
         assert_eq!(run(), run());
@@ -394,7 +393,7 @@ mod tests {
             .count();
         assert!((18..=42).contains(&right), "{right}/60 right on noise");
         let mut fitted = Head::new(30, config.head.clone());
-        let Ok(_) = train(&mut fitted, x.view(), &y, None, None, &config);
+        train(&mut fitted, x.view(), &y, None, None, &config);
         let seen = fitted.p_delete(x.view());
         let right_seen = y
             .iter()

@@ -419,7 +419,7 @@ impl FixMatch<'_> {
         });
         let config = self.config;
         let mut head = Head::new(x.ncols(), config.head.clone());
-        let Ok(mut log) = train::train(
+        let mut log = train::train(
             &mut head,
             x.view(),
             &y,
