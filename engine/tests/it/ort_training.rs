@@ -1,27 +1,34 @@
-//! The head trained by ONNX Runtime's training API (`ort-training`), executed: against the
-//! runtime's own Python run of the artifacts (`reference.json`), against the native trainer
-//! (supervised and FixMatch through the one training loop), through the exported inference
-//! model loaded back, and through `Engine::train`.
+//! The logistic regression fitted by ONNX Runtime's training API (`ort-training`), executed:
+//! on the reference problem against the same runtime driven from Python (`reference.json`) and
+//! against the native solver, on the demo gallery's real rows through `Engine::train` at every
+//! signal weight, and on a few hundred rows at the widest signal weight.
 //!
 //! The runtime: onnxruntime-training 1.19.2, the last training-enabled ONNX Runtime, whose C API
-//! lives inside its Python extension. This test embeds Debian's CPython 3.11, imports the wheel
-//! (`tests/tools/fetch_onnxruntime_training` puts it in target/onnxruntime-training) and has it
+//! lives inside its Python extension. These tests embed Debian's CPython 3.11, import the wheel
+//! (`tests/tools/fetch_onnxruntime_training` puts it in target/onnxruntime-training) and have it
 //! register `tests/tools/ort_training_handoff.c` as a custom-op library, which learns where ONNX
 //! Runtime's API base lies and serves it from a private copy of the runtime (the Python module's
 //! copy holds the process's one default logging manager); the engine then loads that library by
 //! path like any ONNX Runtime.
+//!
+//! A process loads one ONNX Runtime, and the other ONNX Runtime tests of this binary
+//! (`ort_backend`, `backbone`, `ort_training_fallback`) load PyPI's, which has no training API:
+//! so each test here runs in a process of its own (this binary again, filtered to the test).
 
 use std::ffi::{c_char, c_int, CString};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Instant;
 
-use crate::common::head_reference::{floats, number, problem, reference, step_inputs};
-use ndarray::{Array1, Array2};
-use precious_engine::learn::head::{Head, HeadConfig, Rng, Trainer};
-use precious_engine::learn::ort_training::{OrtTrainer, ARTIFACT_WIDTH};
-use precious_engine::learn::train::{self, Method, TrainConfig, Views};
-use precious_engine::{TrainOptions, TrainerChoice};
-use tract_onnx::prelude::*;
+use crate::common::head_reference::{
+    floats, max_abs_diff, number, problem, reference, P_TOLERANCE, W_TOLERANCE,
+};
+use precious_engine::learn::ensemble::{SIGNAL_WEIGHTS, STRENGTH};
+use precious_engine::learn::logistic::{self, Logistic};
+use precious_engine::learn::ort_training::{self, fit_logistic, ARTIFACT_WIDTH};
+use precious_engine::learn::record::{Model, Scorer};
+use precious_engine::{Method, TrainConfig, TrainOptions, TrainerChoice};
 
 const LIBPYTHON: &str = "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0";
 
@@ -30,6 +37,28 @@ fn fetched() -> PathBuf {
         env!("CARGO_MANIFEST_DIR"),
         "/../target/onnxruntime-training"
     ))
+}
+
+/// Runs test `name` of this module in a child process and returns false; in that child,
+/// returns true (the test's body then runs there).
+fn in_own_process(name: &str) -> bool {
+    const CHILD: &str = "PRECIOUS_ORT_TRAINING_TEST";
+    let test = format!("ort_training::{name}");
+    if std::env::var(CHILD).is_ok_and(|v| v == test) {
+        return true;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, &test)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{test} in its own process:\n{stdout}"
+    );
+    false
 }
 
 /// The hand-off library, once the embedded Python's ONNX Runtime has handed it its API.
@@ -90,195 +119,181 @@ fn training_runtime() -> &'static Path {
     })
 }
 
-fn ort_trainer(head: &Head) -> OrtTrainer {
-    OrtTrainer::new(Some(training_runtime()), head).unwrap_or_else(|why| panic!("{why}"))
+/// Fits on ONNX Runtime (it must) and natively; (ONNX Runtime's fit, who made it, native
+/// fit, milliseconds on ONNX Runtime).
+fn both_fits(
+    x: ndarray::ArrayView2<f32>,
+    y: &[bool],
+    strength: f64,
+) -> (Logistic, String, Logistic, f64) {
+    let c = logistic::balanced(y);
+    let runtime = training_runtime();
+    let start = Instant::now();
+    let (ort, who) =
+        fit_logistic(Some(runtime), x, y, &c, strength).unwrap_or_else(|why| panic!("{why}"));
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    let (native, _) = logistic::fit(x, y, &c, strength);
+    (ort, who, native, ms)
 }
 
-fn max_abs_diff(a: &Array1<f32>, b: &Array1<f32>) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-#[test]
-fn runs_on_onnx_runtime_1_19_with_the_training_api() {
-    let t = ort_trainer(&Head::new(8, HeadConfig::default()));
-    assert!(
-        t.describe().starts_with("ONNX Runtime 1.19.2 (") && t.describe().contains("training API"),
-        "{}",
-        t.describe()
+/// (max |Δp| over the rows, max |Δw| over the weights and the bias).
+fn differences(x: ndarray::ArrayView2<f32>, a: &Logistic, b: &Logistic) -> (f64, f64) {
+    let f = |v: &f32| f64::from(*v);
+    let dp = max_abs_diff(a.p_delete(x).iter().map(f), b.p_delete(x).iter().map(f));
+    let dw = max_abs_diff(
+        a.w.iter().chain([&a.b]).map(f),
+        b.w.iter().chain([&b.b]).map(f),
     );
+    (dp, dw)
 }
 
-/// The reference problem, step by step: the engine's ONNX Runtime trainer against the same
-/// runtime driven from Python (`reference.json`), and against the native head.
+/// The reference problem: the engine on ONNX Runtime finds what the same runtime driven from
+/// Python found (`reference.json`), and what the native solver finds.
 #[test]
-fn follows_the_python_reference_and_the_native_head_step_by_step() {
+fn finds_the_reference_optimum_as_python_and_the_native_solver_do() {
+    if !in_own_process("finds_the_reference_optimum_as_python_and_the_native_solver_do") {
+        return;
+    }
     let r = reference();
-    let (rows, width) = (number(&r, "rows") as usize, number(&r, "width") as usize);
-    let (x, target, w0, b0) = problem(rows, width);
-    let config = HeadConfig::default();
-    let mut native = Head::logistic(config.clone(), w0.clone(), b0.clone());
-    let mut ort = ort_trainer(&Head::logistic(config, w0, b0));
-    let (mut vs_python, mut vs_native) = (0f64, 0f64);
-    for (t, want) in floats(&r["losses"]).iter().enumerate() {
-        let (y, w) = step_inputs(t, &target);
-        let got = ort.train_step(x.view(), &y, &w).unwrap() as f64;
-        let mine = native.step(x.view(), &y, &w) as f64;
-        vs_python = vs_python.max((got - want).abs() / want.abs().max(1.0));
-        vs_native = vs_native.max((got - mine).abs() / mine.abs().max(1.0));
-    }
-    eprintln!(
-        "{} steps: worst relative loss difference vs Python {vs_python:.2e}, vs native {vs_native:.2e}",
-        number(&r, "steps")
+    assert_eq!(number(&r, "width") as usize, ARTIFACT_WIDTH);
+    assert_eq!(number(&r, "strength") as f32, STRENGTH);
+    // The script's rule is the engine's.
+    let rule = &r["rule"];
+    assert_eq!(
+        [
+            number(rule, "rtol"),
+            number(rule, "accept"),
+            number(rule, "armijo"),
+            number(rule, "slack")
+        ],
+        [
+            ort_training::RTOL,
+            ort_training::ACCEPT,
+            ort_training::ARMIJO,
+            ort_training::SLACK
+        ]
     );
-    assert!(vs_python < 1e-5, "vs the Python run: {vs_python}");
-    assert!(vs_native < 1e-4, "vs native: {vs_native}");
-    let p = ort.probabilities(x.view()).unwrap().column(1).to_owned();
-    let want = Array1::from(
-        floats(&r["final_p_delete"])
-            .iter()
-            .map(|&v| v as f32)
-            .collect::<Vec<_>>(),
+    assert_eq!(
+        [
+            number(rule, "patience"),
+            number(rule, "max_steps"),
+            number(rule, "memory")
+        ],
+        [
+            ort_training::PATIENCE,
+            ort_training::MAX_STEPS,
+            ort_training::MEMORY
+        ]
+        .map(|v| v as f64)
     );
-    assert!(max_abs_diff(&p, &want) < 1e-5, "P(delete) vs Python");
+    let (x, y) = problem(&r);
+    let (ort, who, native, ms) = both_fits(x.view(), &y, number(&r, "strength"));
     assert!(
-        max_abs_diff(&p, &native.p_delete(x.view())) < 1e-4,
-        "P(delete) vs native"
+        who.starts_with("ONNX Runtime 1.19.2 training API ("),
+        "{who}"
     );
-    let back = ort.to_head().unwrap();
-    assert!(max_abs_diff(&p, &back.p_delete(x.view())) < 1e-5, "to_head");
+    let python = Logistic {
+        w: floats(&r["w"]).iter().map(|&v| v as f32).collect(),
+        b: number(&r, "b") as f32,
+    };
+    let (dp_python, dw_python) = differences(x.view(), &ort, &python);
+    let (dp, dw) = differences(x.view(), &ort, &native);
+    eprintln!(
+        "reference problem ({} x {}): {who}; vs the Python run: max |dp| {dp_python:.1e}, max \
+         |dw| {dw_python:.1e}; vs native: max |dp| {dp:.1e}, max |dw| {dw:.1e}; {ms:.0} ms",
+        x.nrows(),
+        x.ncols()
+    );
+    let steps = format!("({} steps of", number(&r, "steps"));
+    assert!(who.contains(&steps), "{who} vs the Python run's {steps}");
+    assert!(dp_python < 1e-6 && dw_python < 1e-5, "vs the Python run");
+    assert!(dp < P_TOLERANCE && dw < W_TOLERANCE, "vs native");
 }
 
-/// Two classes in 10-D (labeled rows, unlabeled rows with weak and strong views, test rows).
-fn fixmatch_problem() -> (Array2<f32>, Vec<usize>, Views, Array2<f32>) {
-    let mut rng = Rng::new(7);
-    let make = |n: usize, rng: &mut Rng| {
-        let y: Vec<usize> = (0..n).map(|i| (i % 4 == 0) as usize).collect();
-        let x = Array2::from_shape_fn((n, 10), |(i, j)| {
-            rng.normal() * 0.7 + if j == 0 { 3.0 * y[i] as f32 - 1.5 } else { 0.0 }
-        });
-        (x, y)
-    };
-    let (xl, yl) = make(24, &mut rng);
-    let (xu, _) = make(300, &mut rng);
-    let (xt, _) = make(200, &mut rng);
-    let mut noisy = |s: f32| xu.mapv(|v| v + rng.normal() * s);
-    let views = Views {
-        weak: noisy(0.05),
-        strong: vec![noisy(0.3), noisy(0.3)],
-    };
-    (xl, yl, views, xt)
-}
-
-/// The engine's training loop (supervised, FixMatch) on both trainers from the same initial
-/// weights: same losses, same pseudo-label mask, same predictions.
+/// `Engine::train` asked for ONNX Runtime fits on it, says so, and stores the fit the native
+/// solver makes, at every signal weight (rows of 1,280 and of all the columns): real rows,
+/// the demo gallery's.
 #[test]
-fn the_training_loop_gives_the_native_result_on_onnx_runtime() {
-    let (xl, yl, views, xt) = fixmatch_problem();
-    for method in [Method::Supervised, Method::FixMatch] {
-        let config = TrainConfig {
-            method,
-            steps: 150,
-            ..TrainConfig::default()
+fn the_engine_fits_real_rows_on_onnx_runtime_as_natively() {
+    if !in_own_process("the_engine_fits_real_rows_on_onnx_runtime_as_natively") {
+        return;
+    }
+    // A first fit makes the training runtime the process's ONNX Runtime: the scan's backbone
+    // would otherwise load PyPI's, the default one, which has no training API.
+    let (x, y) = problem(&reference());
+    both_fits(x.view(), &y, f64::from(STRENGTH));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut engine = crate::common::labeled_demo(&tmp.path().join("p.sqlite"), 40);
+    let logistic_of = |m: &Model| match &m.body.scorer {
+        Scorer::Blend(f) => f.logistic.clone(),
+        Scorer::Head { .. } => panic!("a logistic regression was asked for"),
+    };
+    for sw in SIGNAL_WEIGHTS {
+        let opts = TrainOptions {
+            config: TrainConfig {
+                method: Method::Logistic,
+                signal_weight: Some(sw),
+                ..TrainConfig::default()
+            },
+            trainer: TrainerChoice::OrtTraining(Some(training_runtime().to_path_buf())),
+            ..TrainOptions::default()
         };
-        let mut native = Head::new(10, config.head.clone());
-        let mut ort = ort_trainer(&native);
-        let Ok(n) = train::train(&mut native, xl.view(), &yl, Some(&views), &config);
-        let o = train::train(&mut ort, xl.view(), &yl, Some(&views), &config).unwrap();
-        let (pn, po) = (
-            native.p_delete(xt.view()),
-            ort.to_head().unwrap().p_delete(xt.view()),
+        let on_ort = engine.train(&opts).unwrap().model;
+        let on_ort_scores = engine.scores().unwrap();
+        let who = &on_ort.metrics.train.trainer;
+        assert!(
+            who.starts_with("ONNX Runtime 1.19.2 training API ("),
+            "{who}"
         );
-        let diff = max_abs_diff(&pn, &po);
+        let native = crate::common::train_natively(&mut engine, opts);
+        let native_scores = engine.scores().unwrap();
+        let (a, b) = (logistic_of(&on_ort), logistic_of(&native));
+        let dw = max_abs_diff(
+            a.w.iter().chain([&a.b]).map(|&v| f64::from(v)),
+            b.w.iter().chain([&b.b]).map(|&v| f64::from(v)),
+        );
+        assert_eq!(
+            on_ort_scores.iter().map(|s| s.id).collect::<Vec<_>>(),
+            native_scores.iter().map(|s| s.id).collect::<Vec<_>>()
+        );
+        let dp = max_abs_diff(
+            on_ort_scores.iter().map(|s| f64::from(s.p_delete)),
+            native_scores.iter().map(|s| f64::from(s.p_delete)),
+        );
         eprintln!(
-            "{}: loss {:.6} -> {:.6} native, {:.6} -> {:.6} ONNX Runtime; mask {:.3} / {:.3}; \
-             P(delete) max abs diff {diff:.2e} over {} rows",
-            method.as_str(),
-            n.first_loss,
-            n.final_loss,
-            o.first_loss,
-            o.final_loss,
-            n.mask_rate,
-            o.mask_rate,
-            xt.nrows()
+            "demo gallery, {} labels, signal weight {sw}, {} columns: P(delete) of {} photos \
+             max |dp| {dp:.1e}, max |dw| {dw:.1e}; {who}",
+            on_ort.training_set.keep.len() + on_ort.training_set.delete.len(),
+            a.w.len(),
+            on_ort_scores.len(),
         );
-        assert_eq!(n.used_views, o.used_views);
-        assert_eq!(o.used_views, method == Method::FixMatch);
-        assert!((n.first_loss - o.first_loss).abs() < 1e-5);
-        assert!((n.final_loss - o.final_loss).abs() < 1e-3 * n.final_loss.max(1e-2));
-        assert!((n.mask_rate - o.mask_rate).abs() < 0.01);
-        assert!(diff < 1e-3, "{diff}");
+        assert!(dp < P_TOLERANCE && dw < W_TOLERANCE, "signal weight {sw}");
     }
 }
 
-/// The exported inference model (ONNX Runtime's `ExportModelForInferencing`) loads back (in
-/// tract, the engine's ONNX runner) and gives the trained head's predictions.
+/// The slowest case of the engine's rows: a few hundred labels at the largest signal weight
+/// (long rows, ill-conditioned), by the reference problem's formulas at other sizes.
 #[test]
-fn the_exported_inference_model_loads_back_with_the_trained_predictions() {
-    let (xl, yl, _, xt) = fixmatch_problem();
-    let config = TrainConfig {
-        method: Method::Supervised,
-        steps: 100,
-        ..TrainConfig::default()
-    };
-    let mut ort = ort_trainer(&Head::new(10, config.head.clone()));
-    train::train(&mut ort, xl.view(), &yl, None, &config).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("head_inference.onnx");
-    ort.export_inference(&path).unwrap();
-    let n = xt.nrows();
-    let mut padded = Array2::<f32>::zeros((n, ARTIFACT_WIDTH));
-    padded.slice_mut(ndarray::s![.., ..10]).assign(&xt);
-    let plan = tract_onnx::onnx()
-        .model_for_path(&path)
-        // As declared in the file: x [n, ARTIFACT_WIDTH], n symbolic.
-        .and_then(|m| m.into_optimized())
-        .and_then(|m| m.into_runnable())
-        .unwrap();
-    let input = Tensor::from_shape(&[n, ARTIFACT_WIDTH], padded.as_slice().unwrap()).unwrap();
-    let out = plan.run(tvec!(input.into())).unwrap();
-    assert_eq!(out[0].shape(), &[n, 2]);
-    let logits = out[0].to_plain_array_view::<f32>().unwrap();
-    let p: Array1<f32> = logits
-        .rows()
-        .into_iter()
-        .map(|l| 1.0 / (1.0 + (l[0] - l[1]).exp()))
-        .collect();
-    let want = ort.to_head().unwrap().p_delete(xt.view());
-    assert!(max_abs_diff(&p, &want) < 1e-5, "exported vs trained");
-}
-
-/// `Engine::train` asked for ONNX Runtime trains on it, says so, and stores the head it made,
-/// which predicts as the natively trained one.
-#[test]
-fn the_engine_trains_on_onnx_runtime_when_asked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut engine = crate::common::labeled_demo(&tmp.path().join("p.sqlite"), 30);
-    let opts = TrainOptions {
-        config: TrainConfig {
-            method: Method::Supervised,
-            ..TrainConfig::default()
-        },
-        trainer: TrainerChoice::OrtTraining(Some(training_runtime().to_path_buf())),
-        ..TrainOptions::default()
-    };
-    let on_ort = engine.train(&opts).unwrap().model;
-    let trainer = &on_ort.metrics.train.trainer;
-    assert!(trainer.starts_with("ONNX Runtime 1.19.2 ("), "{trainer}");
-    let native = crate::common::train_natively(&mut engine, opts);
-    let width = native.body.head.layers()[0].0.nrows();
-    let mut rng = Rng::new(3);
-    let x = Array2::from_shape_fn((50, width), |_| rng.normal());
-    let diff = max_abs_diff(
-        &native.body.head.p_delete(x.view()),
-        &on_ort.body.head.p_delete(x.view()),
-    );
-    eprintln!(
-        "demo gallery, 30 labels, {width} columns: final loss {} native, {} ONNX Runtime; \
-         P(delete) max abs diff {diff:.2e}",
-        native.metrics.train.final_loss, on_ort.metrics.train.final_loss
-    );
-    assert!(diff < 1e-3, "{diff}");
+fn fits_hundreds_of_rows_at_the_largest_signal_weight() {
+    if !in_own_process("fits_hundreds_of_rows_at_the_largest_signal_weight") {
+        return;
+    }
+    let widest = *SIGNAL_WEIGHTS.last().unwrap();
+    for rows in [100, 300] {
+        let sizes = serde_json::json!({
+            "rows": rows,
+            "embedding": 1280,
+            "signals": 83,
+            "signal_weight": widest,
+        });
+        let (x, y) = problem(&sizes);
+        let (ort, who, native, ms) = both_fits(x.view(), &y, f64::from(STRENGTH));
+        let (dp, dw) = differences(x.view(), &ort, &native);
+        eprintln!(
+            "{rows} rows x {} columns, signal weight {widest}: max |dp| {dp:.1e}, max |dw| \
+             {dw:.1e}; {ms:.0} ms; {who}",
+            x.ncols()
+        );
+        assert!(dp < P_TOLERANCE && dw < W_TOLERANCE, "{rows} rows");
+    }
 }
