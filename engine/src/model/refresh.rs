@@ -68,7 +68,7 @@ impl Engine {
                     steps: REFRESH_STEPS,
                     ..model.config.clone()
                 };
-                let mut log = train::train(&mut **head, x.view(), &y, None, None, &config);
+                let mut log = train::train(head, x.view(), &y, None, None, &config);
                 log.trainer = "native (warm-started refresh, labels only)".into();
                 let t = model.body.threshold.clone();
                 let inherited = vec![format!(
