@@ -17,7 +17,7 @@ use image::{ImageReader, RgbImage};
 use serde::Serialize;
 
 use crate::format::{self, Format, Sniffed};
-use crate::metadata::{self, Exif};
+use crate::metadata::{self, Exif, Orientation};
 
 #[cfg(feature = "turbojpeg")]
 #[path = "jpeg_turbo.rs"]
@@ -126,6 +126,11 @@ pub struct Decoded {
     /// Upright (orientation applied) size of the full image.
     pub width: u32,
     pub height: u32,
+    /// The full-resolution image as stored (not yet upright), when this path decoded it anyway
+    /// (PNG, WebP, GIF, JPEGs too small to scale, fallbacks): [`detail`] cuts the blur window
+    /// from it instead of decoding again. Up to 160 MB: [`detail`] takes it, and it goes with
+    /// the [`Loaded`] otherwise.
+    pub full: Option<RgbImage>,
 }
 
 /// Which decode paths may be used. Scans use [`Strategy::Fastest`]; the others exist to
@@ -245,11 +250,13 @@ pub fn decode_with_codec(
     let o = exif.orientation;
     let (width, height) = if o.swaps_axes() { (h, w) } else { (w, h) };
     let image = o.apply(resize_short_side(&img, WORKING_SHORT_SIDE));
+    let full = (img.dimensions() == (w, h)).then_some(img);
     Ok(Decoded {
         image,
         path,
         width,
         height,
+        full,
     })
 }
 
@@ -667,6 +674,153 @@ fn image_reason(e: image::ImageError) -> FailReason {
         }
         other => from_message(other.to_string()),
     }
+}
+
+/// A rectangle of the upright full-resolution image, in its pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+impl Region {
+    /// The part of `self` inside a `width` x `height` image, or `None` if nothing is.
+    fn within(self, width: u32, height: u32) -> Option<Region> {
+        let (x1, y1) = (
+            self.x.saturating_add(self.w).min(width),
+            self.y.saturating_add(self.h).min(height),
+        );
+        (self.x < x1 && self.y < y1).then(|| Region {
+            x: self.x,
+            y: self.y,
+            w: x1 - self.x,
+            h: y1 - self.y,
+        })
+    }
+
+    /// Where this upright region lies in the stored pixels (`stored` = their size), which
+    /// `o` turns upright.
+    fn stored(self, o: Orientation, (sw, sh): (u32, u32)) -> Region {
+        // Each corner, upright (u, v) -> stored (x, y): the inverse of `Orientation::apply`.
+        let map = |u: u32, v: u32| match o.0 {
+            2 => (sw - 1 - u, v),
+            3 => (sw - 1 - u, sh - 1 - v),
+            4 => (u, sh - 1 - v),
+            5 => (v, u),
+            6 => (v, sh - 1 - u),
+            7 => (sw - 1 - v, sh - 1 - u),
+            8 => (sw - 1 - v, u),
+            _ => (u, v),
+        };
+        let (a, b) = (
+            map(self.x, self.y),
+            map(self.x + self.w - 1, self.y + self.h - 1),
+        );
+        Region {
+            x: a.0.min(b.0),
+            y: a.1.min(b.1),
+            w: a.0.abs_diff(b.0) + 1,
+            h: a.1.abs_diff(b.1) + 1,
+        }
+    }
+}
+
+/// Where a [`Detail`] came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetailSource {
+    /// Cut from the full-resolution image the working image was made from.
+    FullImage,
+    /// libjpeg-turbo's cropped decode of the region alone, at full resolution.
+    JpegRegion,
+}
+
+/// A window of the photo at full resolution, as luma (the JPEG's Y, or Rec. 601 luma): where
+/// blur of a few pixels is visible, unlike in the 256-px working image (see
+/// [`crate::features::quality::blur`]).
+pub struct Detail {
+    /// Upright.
+    pub luma: image::GrayImage,
+    pub source: DetailSource,
+}
+
+/// The full-resolution luma of `region` (upright coordinates) of a loaded photo, for the blur
+/// measure; `None` when it cannot be had cheaply or at all. The one place that reads pixels at
+/// full resolution, so that a gallery source with a region decoder of its own (Android's
+/// BitmapRegionDecoder, iOS ImageIO) can stand in for it later.
+///
+/// Costs, per 12 MP phone JPEG: the full image at hand (PNG, WebP, GIF, fallbacks) gives it for
+/// a copy; a JPEG goes through libjpeg-turbo's cropped decode, which entropy-decodes the whole
+/// file but transforms only the region (see BENCHMARKS.md, section blur). Without libjpeg-turbo
+/// (phone builds), or when it fails or warns on the file, there is no detail: see
+/// [`JpegCodec::PureRust`].
+pub fn detail(bytes: &[u8], loaded: &mut Loaded, region: Region) -> Option<Detail> {
+    detail_with(bytes, loaded, region, JpegCodec::DEFAULT)
+}
+
+/// [`detail`] with a chosen JPEG codec.
+pub fn detail_with(
+    bytes: &[u8],
+    loaded: &mut Loaded,
+    region: Region,
+    codec: JpegCodec,
+) -> Option<Detail> {
+    let d = &mut loaded.decoded;
+    let o = loaded.exif.orientation;
+    let full = d.full.take();
+    let r = region.within(d.width, d.height)?;
+    let stored = if o.swaps_axes() {
+        (d.height, d.width)
+    } else {
+        (d.width, d.height)
+    };
+    let s = r.stored(o, stored);
+    let format = loaded.format;
+    // Decoders are not trusted to never panic (see `load_with`): no detail then.
+    let (luma, source) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if let Some(full) = &full {
+            return Some((luma_of(full, s), DetailSource::FullImage));
+        }
+        match (format, codec) {
+            (Format::Jpeg, JpegCodec::LibjpegTurbo) => {
+                jpeg_region(bytes, stored, s).map(|l| (l, DetailSource::JpegRegion))
+            }
+            _ => None,
+        }
+    }))
+    .ok()
+    .flatten()?;
+    Some(Detail {
+        luma: o.apply(luma),
+        source,
+    })
+}
+
+/// Rec. 601 luma (the JPEG's Y) of `r` in `img`.
+fn luma_of(img: &RgbImage, r: Region) -> image::GrayImage {
+    image::GrayImage::from_fn(r.w, r.h, |x, y| {
+        let [red, g, b] = img.get_pixel(r.x + x, r.y + y).0;
+        let y = 0.299 * red as f32 + 0.587 * g as f32 + 0.114 * b as f32;
+        image::Luma([y.round() as u8])
+    })
+}
+
+/// libjpeg-turbo's decode of stored region `r` of a `size` JPEG, its left edge moved left onto
+/// an iMCU column; `None` on any error or warning.
+#[allow(unused_variables)]
+fn jpeg_region(bytes: &[u8], size: (u32, u32), r: Region) -> Option<image::GrayImage> {
+    #[cfg(feature = "turbojpeg")]
+    {
+        let x = r.x - r.x % turbo::REGION_ALIGN;
+        match turbo::decode_region_luma(bytes, size, (x, r.y, r.w, r.h)) {
+            Ok((img, None)) => return Some(img),
+            _ => return None,
+        }
+    }
+    #[allow(unreachable_code)]
+    None
 }
 
 /// Bilinear (area-aware when shrinking, like Pillow's) resize so the shorter side is `short`.
