@@ -1,4 +1,5 @@
-//! Per-photo features, all computed from the working image (see [`crate::decode`]).
+//! Per-photo features, all computed from the working image (see [`crate::decode`]) but the
+//! blur measure, which needs a window at full resolution ([`quality::blur`]).
 //! Learning code sees only these vectors and numbers, never pixels or paths.
 
 pub mod augment;
@@ -7,7 +8,7 @@ pub mod hog;
 pub mod phash;
 pub mod quality;
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
 pub use backbone::{Backbone, EMBEDDING_DIM};
@@ -25,7 +26,8 @@ pub enum Space {
 }
 
 /// Bump when any feature changes meaning, so stored rows are recomputed on the next scan.
-pub const FEATURE_VERSION: i64 = 1;
+/// 2: the full-resolution blur measure ([`quality::blur`]).
+pub const FEATURE_VERSION: i64 = 2;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Features {
@@ -40,17 +42,33 @@ pub struct Features {
     pub phash: u64,
 }
 
+/// Every feature of a working image (no blur measure: that needs the full-resolution
+/// [`crate::decode::Detail`]; see [`with_embedding`]).
 pub fn extract(working: &RgbImage, backbone: &Backbone) -> crate::Result<Features> {
-    Ok(with_embedding(working, backbone.embed(working)?))
+    Ok(with_embedding(working, backbone.embed(working)?, None))
 }
 
-/// Everything but the embedding (cheap: HOG, quality, perceptual hash), around a given one.
-pub fn with_embedding(working: &RgbImage, embedding: Vec<f32>) -> Features {
+/// Everything but the embedding (cheap: HOG, quality, perceptual hash), around a given one;
+/// the blur measure from `detail`, the full-resolution window [`detail_window`] chose.
+pub fn with_embedding(
+    working: &RgbImage,
+    embedding: Vec<f32>,
+    detail: Option<&GrayImage>,
+) -> Features {
     let gray = image::DynamicImage::ImageRgb8(working.clone()).into_luma8();
+    let mut quality = quality::measure(working, &gray);
+    quality.blur = detail.and_then(quality::blur);
     Features {
         embedding,
         hog: hog::hog(&gray),
-        quality: quality::measure(working, &gray),
+        quality,
         phash: phash::phash(&gray),
     }
+}
+
+/// Where in the upright full image (`full` = its size) the blur measure's window goes, from
+/// the working image: see [`quality::detail_window`].
+pub fn detail_window(working: &RgbImage, full: (u32, u32)) -> crate::decode::Region {
+    let gray = image::DynamicImage::ImageRgb8(working.clone()).into_luma8();
+    quality::detail_window(&gray, full)
 }

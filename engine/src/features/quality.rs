@@ -1,12 +1,47 @@
 //! Cheap image-quality signals that explain suggestions ("blurry", "dark") and feed the head.
+//!
+//! All come from the 256-px working image but one: [`blur`], measured in a window of the photo
+//! at full resolution ([`detail_window`], decoded by [`crate::decode::detail`]), because a blur
+//! of a few pixels of a 12 MP photo vanishes at 1/8 scale, and because the working image's
+//! Laplacian variance ([`Quality::sharpness`]) measures texture as much as focus: a sharp photo
+//! of a plain wall has almost none.
+//!
+//! # The blur measure, and why this one
+//!
+//! The width of the edges. At each edge point of the window (a local maximum of the gradient
+//! across the edge, where the contrast across it, `C` = the difference of the 3x3-smoothed image
+//! [`SPAN`] pixels to either side, is at least [`MIN_CONTRAST`] levels), the width is `C` over
+//! the gradient there (Sobel on the unsmoothed luma): a step blurred by a Gaussian of sigma `s`
+//! is about `2.5 s` wide, a sharp phone photo's edges 1-3 pixels, and the span caps widths near
+//! `2 SPAN`. Edge points are binned by the orientation of the edge (4 bins), each bin with at
+//! least [`MIN_EDGES`] points gives the lower quartile of its widths (the sharpest quarter:
+//! the in-focus part of a photo whose background is soft), and the measure is the median over
+//! the bins times the widest bin's over the narrowest's: defocus widens every orientation,
+//! camera shake the ones across its direction. Contrast is what selects the edges, so a plain
+//! wall, sky or sensor grain gives no edge points: the measure is then 0 (nothing there looks
+//! blurred), never "blurry".
+//!
+//! Chosen on `precious-bench blur` (BENCHMARKS.md): 30 real photos at 12 MP, their Gaussian
+//! (sigma 2, 4, 8 px) and motion-blurred (15, 30 px) copies, and plain crops with grain, as JPEG
+//! q90. Against the working image's Laplacian variance (AUROC sharp vs blurred 0.55-0.82 by
+//! kind) and, in the same window, Crete-Roffet et al.'s blur effect (2007; 0.83-0.96), the
+//! Laplacian variance (0.78-1.0, but a plain crop scores blurrier than a sigma-2 copy) or the
+//! single-orientation edge width (0.84-1.0), this one separated best (0.85-1.0, motion
+//! 0.98-1.0), also with grain added (sigma 2 levels: 0.84-0.97) or re-encoded at q70; a window
+//! chosen where the working image has the most gradient beat the centre by 0.05-0.2 AUROC.
+//! Parameters from the same sweep: span 4 (3, 5, 6, 8 tried), contrast 8 (12, 20, 30), lower
+//! quartile (median), Sobel gradient (central differences: less robust to grain).
 
 use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
+use crate::decode::Region;
+
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
 pub struct Quality {
     /// Variance of the 4-neighbour Laplacian on the working image (higher = sharper). Measured
-    /// at 256 px, so it flags strong blur, not missed focus visible only at full size.
+    /// at 256 px, so it flags strong blur, not missed focus visible only at full size, and it
+    /// is low for plain content; kept to rank near-duplicates (the sharpest shot of a group).
     pub sharpness: f32,
     /// Mean luma, 0..=255.
     pub brightness: f32,
@@ -16,7 +51,27 @@ pub struct Quality {
     pub bright_share: f32,
     /// Hasler and Suesstrunk's colorfulness (0 = grayscale; above ~60 = very colourful).
     pub colorfulness: f32,
+    /// Blur at full resolution ([`blur`]): about the edges' width in pixels of the full image,
+    /// times their anisotropy (higher = blurrier; sharp phone photos 1-6, [`BLURRY`] and
+    /// above is blurry; 0 when there are no edges to judge, such as a plain wall or sky).
+    /// `None`: not measured (no full-resolution window could be had, as for JPEGs in builds
+    /// without libjpeg-turbo, or indexed before it existed).
+    pub blur: Option<f32>,
 }
+
+/// [`Quality::blur`] at and above which a photo is blurry: chosen on `precious-bench blur`
+/// (BENCHMARKS.md), where no sharp photo reached it while most copies blurred by a Gaussian of
+/// sigma 4 px or more, or shaken over 15 px or more, did.
+pub const BLURRY: f32 = 6.0;
+
+/// Side of the square window, in pixels of the full image, where [`blur`] is measured.
+pub const DETAIL_SIDE: u32 = 512;
+/// Pixels to either side of an edge point over which its contrast is taken.
+pub const SPAN: usize = 4;
+/// Contrast (luma levels) across an edge below which the point is not an edge.
+pub const MIN_CONTRAST: f32 = 8.0;
+/// Edge points an orientation needs to count.
+pub const MIN_EDGES: usize = 48;
 
 pub fn measure(rgb: &RgbImage, gray: &GrayImage) -> Quality {
     let n = (gray.width() * gray.height()).max(1) as f32;
@@ -33,7 +88,194 @@ pub fn measure(rgb: &RgbImage, gray: &GrayImage) -> Quality {
         dark_share: dark as f32 / n,
         bright_share: bright as f32 / n,
         colorfulness: colorfulness(rgb),
+        blur: None,
     }
+}
+
+/// Where blur is worth measuring: the [`DETAIL_SIDE`] square of the upright full image (`full`
+/// = its size; smaller images: their shorter side) whose footprint in the working image `gray`
+/// holds the most gradient, so the window falls on the subject's detail rather than on sky,
+/// and on the in-focus part rather than on a soft background.
+pub fn detail_window(gray: &GrayImage, full: (u32, u32)) -> Region {
+    let (gw, gh) = (gray.width() as usize, gray.height() as usize);
+    let (fw, fh) = full;
+    let side = DETAIL_SIDE.min(fw).min(fh).max(1);
+    let centre = if gw < 2 || gh < 2 {
+        (fw / 2, fh / 2)
+    } else {
+        // The window's footprint in the working image.
+        let scale = gw.min(gh) as f64 / fw.min(fh).max(1) as f64;
+        let ws = ((side as f64 * scale).round() as usize).clamp(1, gw.min(gh) - 1);
+        let px = gray.as_raw();
+        // Integral image of |dx| + |dy| over the (gw - 1) x (gh - 1) grid.
+        let (iw, ih) = (gw - 1, gh - 1);
+        let mut ii = vec![0u64; (iw + 1) * (ih + 1)];
+        for y in 0..ih {
+            let mut row = 0u64;
+            for x in 0..iw {
+                let i = y * gw + x;
+                let g = px[i].abs_diff(px[i + 1]) as u64 + px[i].abs_diff(px[i + gw]) as u64;
+                row += g;
+                ii[(y + 1) * (iw + 1) + x + 1] = ii[y * (iw + 1) + x + 1] + row;
+            }
+        }
+        let at = |x: usize, y: usize| ii[y * (iw + 1) + x];
+        let mut best = (0u64, 0usize, 0usize);
+        for y in 0..=ih.saturating_sub(ws) {
+            for x in 0..=iw.saturating_sub(ws) {
+                let s = at(x + ws, y + ws) + at(x, y) - at(x + ws, y) - at(x, y + ws);
+                if s > best.0 {
+                    best = (s, x, y);
+                }
+            }
+        }
+        let (cx, cy) = (
+            best.1 as f64 + ws as f64 / 2.0,
+            best.2 as f64 + ws as f64 / 2.0,
+        );
+        (
+            (cx * fw as f64 / gw as f64) as u32,
+            (cy * fh as f64 / gh as f64) as u32,
+        )
+    };
+    let start = |c: u32, len: u32| c.saturating_sub(side / 2).min(len - side);
+    Region {
+        x: start(centre.0, fw),
+        y: start(centre.1, fh),
+        w: side,
+        h: side,
+    }
+}
+
+/// The blur measure (see the module documentation) of a full-resolution luma window: 0 when it
+/// holds too few edges to judge; `None` if it is too small to hold any.
+pub fn blur(luma: &GrayImage) -> Option<f32> {
+    let (w, h) = (luma.width() as usize, luma.height() as usize);
+    let margin = SPAN + 2;
+    if w <= 2 * margin || h <= 2 * margin {
+        return None;
+    }
+    let f = luma.as_raw();
+    let m = box3(f, w, h);
+    // Gradient of the smoothed image (central differences, so twice the levels per pixel):
+    // the edge's normal, and the non-maximum suppression that finds its steepest point.
+    let grad = |i: usize| (m[i + 1] - m[i - 1], m[i + w] - m[i - w]);
+    let mag2 = |i: usize| {
+        let (sx, sy) = grad(i);
+        sx * sx + sy * sy
+    };
+    // Below 1 level per pixel at its steepest, an edge cannot reach the contrast over the span.
+    let min_mag2 = (MIN_CONTRAST / SPAN as f32).powi(2);
+    let s = SPAN as f32;
+    let mut bins: [Vec<f32>; 4] = Default::default();
+    // Every other row and column: edges are lines, so this keeps thousands of points on a
+    // textured window at a quarter of the work.
+    for y in (margin..h - margin).step_by(2) {
+        for x in (margin..w - margin).step_by(2) {
+            let i = y * w + x;
+            let (sx, sy) = grad(i);
+            let here = sx * sx + sy * sy;
+            if here < min_mag2 {
+                continue;
+            }
+            let mag = here.sqrt();
+            let (nx, ny) = (sx / mag, sy / mag);
+            // The neighbours across the edge: the normal rounded to the 8-neighbourhood.
+            let step = ny.round() as isize * w as isize + nx.round() as isize;
+            if here < mag2(i.wrapping_add_signed(step))
+                || here <= mag2(i.wrapping_add_signed(-step))
+            {
+                continue;
+            }
+            let (fx, fy) = (x as f32, y as f32);
+            let c = (bilinear(&m, w, fx + s * nx, fy + s * ny)
+                - bilinear(&m, w, fx - s * nx, fy - s * ny))
+            .abs();
+            if c < MIN_CONTRAST {
+                continue;
+            }
+            // Sobel on the unsmoothed luma, scaled to levels per pixel.
+            let (a, b, c3) = (
+                &f[i - w - 1..i - w + 2],
+                &f[i - 1..i + 2],
+                &f[i + w - 1..i + w + 2],
+            );
+            let v = |p: &[u8], k: usize| p[k] as f32;
+            let gx =
+                (v(a, 2) + 2.0 * v(b, 2) + v(c3, 2) - v(a, 0) - 2.0 * v(b, 0) - v(c3, 0)) / 8.0;
+            let gy =
+                (v(c3, 0) + 2.0 * v(c3, 1) + v(c3, 2) - v(a, 0) - 2.0 * v(a, 1) - v(a, 2)) / 8.0;
+            let g = (gx * gx + gy * gy).sqrt().max(1e-3);
+            // The edge's orientation to the nearest 45 degrees.
+            const TAN_22_5: f32 = 0.414_213_57;
+            let bin = if sy.abs() <= sx.abs() * TAN_22_5 {
+                0
+            } else if sx.abs() <= sy.abs() * TAN_22_5 {
+                2
+            } else if (sx > 0.0) == (sy > 0.0) {
+                1
+            } else {
+                3
+            };
+            bins[bin].push(c / g);
+        }
+    }
+    let mut quartiles: Vec<f32> = bins
+        .iter_mut()
+        .filter(|b| b.len() >= MIN_EDGES)
+        .map(|b| lower_quartile(b))
+        .collect();
+    if quartiles.is_empty() {
+        let mut all: Vec<f32> = bins.concat();
+        if all.len() < MIN_EDGES {
+            return Some(0.0);
+        }
+        quartiles.push(lower_quartile(&mut all));
+    }
+    quartiles.sort_by(f32::total_cmp);
+    let n = quartiles.len();
+    let median = (quartiles[(n - 1) / 2] + quartiles[n / 2]) / 2.0;
+    let (lo, hi) = (quartiles[0], quartiles[n - 1]);
+    Some(median * hi / lo.max(1e-3))
+}
+
+/// The lower quartile of `v` (linear interpolation between order statistics, as numpy's
+/// default); `v` is reordered.
+fn lower_quartile(v: &mut [f32]) -> f32 {
+    let pos = 0.25 * (v.len() - 1) as f32;
+    let k = pos.floor() as usize;
+    let (_, &mut a, rest) = v.select_nth_unstable_by(k, f32::total_cmp);
+    let b = rest.iter().copied().min_by(f32::total_cmp).unwrap_or(a);
+    a + (b - a) * (pos - k as f32)
+}
+
+/// 3x3 box mean (edges replicated).
+fn box3(f: &[u8], w: usize, h: usize) -> Vec<f32> {
+    let mut rows = vec![0u16; w * h];
+    for (r, out) in f.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
+        for x in 0..w {
+            out[x] = r[x.saturating_sub(1)] as u16 + r[x] as u16 + r[(x + 1).min(w - 1)] as u16;
+        }
+    }
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        let (up, down) = (y.saturating_sub(1) * w, (y + 1).min(h - 1) * w);
+        let o = &mut out[y * w..(y + 1) * w];
+        for x in 0..w {
+            o[x] = (rows[up + x] + rows[y * w + x] + rows[down + x]) as f32 / 9.0;
+        }
+    }
+    out
+}
+
+/// `m` (row length `w`) at a fractional position inside it.
+fn bilinear(m: &[f32], w: usize, x: f32, y: f32) -> f32 {
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let i = y0 as usize * w + x0 as usize;
+    let top = m[i] * (1.0 - fx) + m[i + 1] * fx;
+    let bottom = m[i + w] * (1.0 - fx) + m[i + w + 1] * fx;
+    top * (1.0 - fy) + bottom * fy
 }
 
 fn laplacian_variance(g: &GrayImage) -> f32 {
