@@ -477,7 +477,8 @@ impl Engine {
             .ok_or(Error::NoSuchPhoto(id))?;
         let feat = conn
             .query_row(
-                "SELECT embedding, length(hog), sharpness, brightness, dark_share, bright_share, colorfulness, phash
+                "SELECT embedding, length(hog), sharpness, brightness, dark_share, bright_share, colorfulness, phash,
+                        blur
                  FROM features WHERE photo_id = ?1",
                 [id],
                 |r| {
@@ -490,6 +491,7 @@ impl Engine {
                             dark_share: r.get(4)?,
                             bright_share: r.get(5)?,
                             colorfulness: r.get(6)?,
+                            blur: r.get(8)?,
                         },
                         r.get::<_, i64>(7)? as u64,
                     ))

@@ -222,14 +222,20 @@ impl Worker<'_> {
             .to_path()
             .extension()
             .map(|e| e.to_string_lossy().into_owned());
+        let mut loaded = match decode::load(&bytes, ext.as_deref(), Strategy::Fastest) {
+            Ok(l) => l,
+            Err(reason) => return failed(reason),
+        };
+        // The blur measure's window at full resolution: cut from the full image if the decode
+        // made one, else decoded on its own (a region of a JPEG).
+        let (width, height) = (loaded.decoded.width, loaded.decoded.height);
+        let window = features::detail_window(&loaded.decoded.image, (width, height));
+        let detail = decode::detail(&bytes, &mut loaded, window);
         let Loaded {
             format,
             exif,
             decoded,
-        } = match decode::load(&bytes, ext.as_deref(), Strategy::Fastest) {
-            Ok(l) => l,
-            Err(reason) => return failed(reason),
-        };
+        } = loaded;
         drop(bytes);
         clock.lap(&self.stages.decode);
         let embedding = match self.backbone.embed(&decoded.image) {
@@ -237,7 +243,8 @@ impl Worker<'_> {
             Err(e) => return failed(FailReason::Corrupt(e.to_string())),
         };
         clock.lap(&self.stages.embed);
-        let features = features::with_embedding(&decoded.image, embedding);
+        let features =
+            features::with_embedding(&decoded.image, embedding, detail.as_ref().map(|d| &d.luma));
         clock.lap(&self.stages.describe);
         if let Err(e) = self.thumbs.write(&hash, &decoded.image) {
             return failed(FailReason::Io(format!("cannot write the thumbnail: {e}")));

@@ -161,4 +161,11 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE views ADD COLUMN quality BLOB;
     "#,
+    // 7: blur measured at full resolution (`features::quality::blur`: the edge width in pixels
+    // of the full image, higher = blurrier; NULL where it could not be measured). Rows from
+    // before have NULL until the next scan re-indexes them (`FEATURE_VERSION` 2), which keeps
+    // their ids and labels; meanwhile the learner and the suggestions treat NULL as unknown.
+    r#"
+    ALTER TABLE features ADD COLUMN blur REAL;
+    "#,
 ];

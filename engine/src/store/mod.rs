@@ -265,8 +265,8 @@ impl ScanWriter<'_> {
         let q = &f.quality;
         self.tx.execute(
             "INSERT OR REPLACE INTO features (photo_id, version, embedding, hog, sharpness, brightness,
-                dark_share, bright_share, colorfulness, phash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                dark_share, bright_share, colorfulness, phash, blur)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 id,
                 FEATURE_VERSION,
@@ -277,7 +277,8 @@ impl ScanWriter<'_> {
                 q.dark_share,
                 q.bright_share,
                 q.colorfulness,
-                f.phash as i64
+                f.phash as i64,
+                q.blur
             ],
         )?;
         Ok(id)
@@ -357,9 +358,10 @@ impl ScanWriter<'_> {
             params![id, from],
         )?;
         self.tx.execute(
-            "INSERT OR REPLACE INTO features
+            "INSERT OR REPLACE INTO features (photo_id, version, embedding, hog, sharpness,
+                brightness, dark_share, bright_share, colorfulness, phash, blur)
              SELECT ?1, version, embedding, hog, sharpness, brightness, dark_share, bright_share,
-                    colorfulness, phash FROM features WHERE photo_id = ?2",
+                    colorfulness, phash, blur FROM features WHERE photo_id = ?2",
             params![id, from],
         )?;
         Ok(id)
