@@ -1,6 +1,7 @@
 //! The head's input: one row per indexed photo, assembled from the store.
 //!
-//! Row = [L2-normalised embedding (1280) | HOG-PCA (<= 64) | quality (5) | metadata signals].
+//! Row = [L2-normalised embedding (1280) | HOG-PCA (<= 64) | quality (5) | blur | metadata
+//! signals].
 //! Metadata signals are what tells junk from keepers beyond content: camera EXIF present,
 //! screenshot-like shape, PNG, messenger/download/screenshot folder names, how many
 //! near-duplicates a photo has, bytes per pixel (heavy re-compression). Non-embedding columns
@@ -38,6 +39,7 @@ pub fn signal_names(hog_dims: usize) -> Vec<String> {
             "dark_share",
             "bright_share",
             "colorfulness",
+            BLUR_SIGNAL,
         ]
         .map(String::from),
     );
@@ -56,6 +58,13 @@ pub fn signal_names(hog_dims: usize) -> Vec<String> {
     v.extend(TWIN_SIGNALS.map(String::from));
     v
 }
+
+/// The full-resolution blur measure's column ([`crate::features::quality::blur`]), as
+/// `ln(1 + blur)`; a photo without one (nothing to judge, no full-resolution window, indexed
+/// before it existed) gets the gallery's median, so it says nothing either way. Augmented views
+/// ([`crate::views`]) cannot measure it again (they are made from the 256-px working image):
+/// their rows keep the photo's value, since only the five [`quality_columns`] are replaced.
+pub const BLUR_SIGNAL: &str = "blur";
 
 /// Signals from the photo's nearest look-alike in the gallery graph (filled by
 /// [`set_twin_signals`] once the graph is known): how alike the two are, and how much better
@@ -97,6 +106,8 @@ pub struct Dataset {
     pub bytes: Vec<u64>,
     /// sharpness, brightness, dark share, bright share, colorfulness.
     pub quality: Vec<[f32; 5]>,
+    /// The full-resolution blur measure, where there is one.
+    pub blur: Vec<Option<f32>>,
     /// PNG at a screen-like tall aspect, or in a screenshot folder.
     pub screenshot_like: Vec<bool>,
 }
@@ -134,6 +145,7 @@ struct Row {
     embedding: Vec<f32>,
     hog: Option<Vec<f32>>,
     quality: [f32; 5],
+    blur: Option<f32>,
     phash: u64,
     label: Option<(Label, Split)>,
 }
@@ -142,7 +154,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.display_path, p.format, p.width, p.height, p.size, p.has_camera_exif,
                 p.taken_at IS NOT NULL, f.embedding, h.vector, f.sharpness, f.brightness,
-                f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split
+                f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split, f.blur
          FROM photos p JOIN features f ON f.photo_id = p.id
          LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
          WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id",
@@ -163,6 +175,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 embedding: decode_f16(&r.get::<_, Vec<u8>>(8)?),
                 hog: r.get::<_, Option<Vec<u8>>>(9)?.map(|b| decode_f32(&b)),
                 quality: [r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?],
+                blur: r.get(18)?,
                 phash: r.get::<_, i64>(15)? as u64,
                 label: crate::engine::parse_labeled(label.as_deref(), split.as_deref()),
             })
@@ -184,6 +197,13 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         .max()
         .unwrap_or(0);
     let width = emb_dims + signal_names(hog_dims).len();
+    let blur_column = |b: f32| (1.0 + b.max(0.0)).ln();
+    let mut measured: Vec<f32> = rows
+        .iter()
+        .filter_map(|r| r.blur.map(blur_column))
+        .collect();
+    measured.sort_by(f32::total_cmp);
+    let blur_unknown = measured.get(measured.len() / 2).copied().unwrap_or(0.0);
     let mut x = Array2::zeros((rows.len(), width));
     for (i, r) in rows.iter().enumerate() {
         let mut v: Vec<f32> = Vec::with_capacity(width);
@@ -193,6 +213,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         hog.resize(hog_dims, 0.0);
         v.extend(hog);
         v.extend(quality_columns(&r.quality));
+        v.push(r.blur.map_or(blur_unknown, blur_column));
         let (w, h) = (
             r.width.unwrap_or(1.0).max(1.0),
             r.height.unwrap_or(1.0).max(1.0),
@@ -225,6 +246,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         paths: rows.iter().map(|r| r.path.clone()).collect(),
         bytes: rows.iter().map(|r| r.bytes as u64).collect(),
         quality: rows.iter().map(|r| r.quality).collect(),
+        blur: rows.iter().map(|r| r.blur).collect(),
         screenshot_like,
         x,
         embedding_dims: emb_dims,

@@ -13,6 +13,7 @@ use ndarray::{Array1, ArrayView2};
 use serde::Serialize;
 
 use super::dataset::{shot_quality, Dataset};
+use crate::features::quality::BLURRY;
 use crate::Label;
 
 /// Why a photo is suggested.
@@ -57,8 +58,12 @@ pub struct Ranked {
     pub groups: Vec<Group>,
 }
 
-/// Gallery-relative quality cut-offs: blur is judged against the gallery's own sharpness
-/// spread, because the Laplacian variance depends on content as much as on focus.
+/// Quality cut-offs. Blurry: the full-resolution blur measure at or above the fixed cut
+/// [`BLURRY`], chosen on `precious-bench blur` (no sharp photo there reached it; a fixed cut
+/// works because the measure is an edge width, not a texture amount). A photo without that
+/// measure (a build without a region decoder, or indexed before it existed; not a plain photo,
+/// which measures 0) falls back to the working image's Laplacian variance judged against the
+/// gallery's own spread, which depends on content as much as on focus.
 struct Flags {
     blur_below: f32,
 }
@@ -77,7 +82,11 @@ impl Flags {
     fn of(&self, data: &Dataset, i: usize) -> Vec<Reason> {
         let [sharp, bright, dark, blown, _] = data.quality[i];
         let mut r = Vec::new();
-        if sharp < self.blur_below {
+        let blurry = match data.blur[i] {
+            Some(blur) => blur >= BLURRY,
+            None => sharp < self.blur_below,
+        };
+        if blurry {
             r.push(Reason::Blurry);
         }
         if bright < 40.0 || dark > 0.5 {
