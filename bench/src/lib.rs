@@ -4,6 +4,7 @@
 //! compiled into what users run.
 //!
 //! - [`index`]: indexing speed on a phone-like gallery, beside the seed project's pipeline;
+//! - [`blur`]: how well the full-resolution blur measure finds blurred photos, and its cost;
 //! - [`learn`]: how well the model learns simulated users from few labels, beside sklearn;
 //! - [`pick`]: how informative each labeling queue is;
 //! - [`refresh`]: the time from a new label to refreshed suggestions;
@@ -12,6 +13,7 @@
 //!
 //! Data sets are folders whose parent folder names are classes (`imagenette-val/<class>/*`).
 
+pub mod blur;
 pub mod consistency;
 pub mod index;
 pub mod learn;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use precious_bench::{index, learn, pick, print_json, refresh, reliability, tooling};
+use precious_bench::{blur, index, learn, pick, print_json, refresh, reliability, tooling};
 use precious_engine::{Engine, Result, ScanOptions, ScanReport};
 
 #[derive(Parser)]
@@ -92,6 +92,10 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         rounds: usize,
     },
+    /// How well the full-resolution blur measure finds blurred photos (real photos at 12 MP and
+    /// their blurred copies, built once), beside the old Laplacian variance, and its cost per
+    /// photo; rewrites BENCHMARKS.md's blur section. Needs Python 3
+    Blur(blur::Args),
     /// Hardening figures: hostile input files, SIGKILLs mid-operation, two processes on one
     /// database, fuzzing; rewrites RELIABILITY.md
     Reliability(reliability::Args),
@@ -113,6 +117,7 @@ fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Index(args) => index::run(args, json),
+        Command::Blur(args) => blur::run(args, json),
         Command::Reliability(args) => reliability::run(args, json),
         Command::Learn { data, args } => {
             let (mut engine, _) = data.open(json)?;

@@ -809,18 +809,71 @@ fn luma_of(img: &RgbImage, r: Region) -> image::GrayImage {
 
 /// libjpeg-turbo's decode of stored region `r` of a `size` JPEG, its left edge moved left onto
 /// an iMCU column; `None` on any error or warning.
+///
+/// A sequential JPEG is coded top to bottom, and libjpeg entropy-decodes every row above and
+/// below the region to get through it, which is most of the cost. So the data is first cut at
+/// an estimate of where the region's last row ends (as much of the scan as the rows down to
+/// it, plus [`REGION_MARGIN`] of it) and ended with EOI: libjpeg pads what is missing with
+/// uniform grey (and warns, as expected here). If the estimate fell short, the region's last
+/// row holds that grey, and the whole file is decoded instead. On the blur benchmark this reads
+/// about two thirds of the data (see BENCHMARKS.md, section blur).
 #[allow(unused_variables)]
 fn jpeg_region(bytes: &[u8], size: (u32, u32), r: Region) -> Option<image::GrayImage> {
     #[cfg(feature = "turbojpeg")]
     {
-        let x = r.x - r.x % turbo::REGION_ALIGN;
-        match turbo::decode_region_luma(bytes, size, (x, r.y, r.w, r.h)) {
-            Ok((img, None)) => return Some(img),
-            _ => return None,
+        let region = (r.x - r.x % turbo::REGION_ALIGN, r.y, r.w, r.h);
+        if let Some(prefix) = region_prefix(bytes, size.1, r.y + r.h) {
+            if let Ok((img, _)) = turbo::decode_region_luma(&prefix, size, region) {
+                if !ends_in_padding(&img) {
+                    return Some(img);
+                }
+            }
         }
+        return match turbo::decode_region_luma(bytes, size, region) {
+            Ok((img, None)) => Some(img),
+            _ => None,
+        };
     }
     #[allow(unreachable_code)]
     None
+}
+
+/// Share of a sequential JPEG's scan data read beyond the estimate of where a region ends.
+const REGION_MARGIN: f64 = 0.1;
+
+/// The start of a sequential, Huffman-coded JPEG (SOF0, SOF1) up to the estimated end of stored
+/// row `bottom` of `height` plus [`REGION_MARGIN`], then EOI; `None` when that would not save
+/// anything or the file is of another kind (progressive: every row is refined by later scans).
+#[cfg(feature = "turbojpeg")]
+fn region_prefix(bytes: &[u8], height: u32, bottom: u32) -> Option<Vec<u8>> {
+    let (marker, _, _) = frame_header(bytes)?;
+    if !matches!(marker, 0xC0 | 0xC1) {
+        return None;
+    }
+    let sos = first_scan(bytes)?;
+    let share = bottom as f64 / height.max(1) as f64 + REGION_MARGIN;
+    let cut = sos + ((bytes.len() - sos) as f64 * share) as usize;
+    if cut + (bytes.len() - sos) / 20 >= bytes.len() {
+        return None;
+    }
+    let mut prefix = Vec::with_capacity(cut + 2);
+    prefix.extend_from_slice(&bytes[..cut]);
+    prefix.extend([0xFF, 0xD9]);
+    Some(prefix)
+}
+
+/// Whether a region decoded from a cut JPEG ran out of data: libjpeg fills the blocks it had no
+/// data for with uniform grey (128), so the last row then holds a run of them at least two
+/// blocks long (real photos hardly ever hold 16 pixels of exactly that value).
+#[cfg(feature = "turbojpeg")]
+fn ends_in_padding(img: &image::GrayImage) -> bool {
+    let (w, h) = img.dimensions();
+    let last = &img.as_raw()[(h as usize - 1) * w as usize..];
+    let mut run = 0;
+    last.iter().any(|&v| {
+        run = if v == 128 { run + 1 } else { 0 };
+        run >= 16
+    })
 }
 
 /// Bilinear (area-aware when shrinking, like Pillow's) resize so the shorter side is `short`.

@@ -229,7 +229,7 @@ impl Worker<'_> {
         // The blur measure's window at full resolution: cut from the full image if the decode
         // made one, else decoded on its own (a region of a JPEG).
         let (width, height) = (loaded.decoded.width, loaded.decoded.height);
-        let window = features::detail_window(&loaded.decoded.image, (width, height));
+        let window = features::quality::detail_window(&loaded.decoded.image, (width, height));
         let detail = decode::detail(&bytes, &mut loaded, window);
         let Loaded {
             format,

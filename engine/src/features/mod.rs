@@ -49,7 +49,7 @@ pub fn extract(working: &RgbImage, backbone: &Backbone) -> crate::Result<Feature
 }
 
 /// Everything but the embedding (cheap: HOG, quality, perceptual hash), around a given one;
-/// the blur measure from `detail`, the full-resolution window [`detail_window`] chose.
+/// the blur measure from `detail`, the full-resolution window [`quality::detail_window`] chose.
 pub fn with_embedding(
     working: &RgbImage,
     embedding: Vec<f32>,
@@ -64,11 +64,4 @@ pub fn with_embedding(
         quality,
         phash: phash::phash(&gray),
     }
-}
-
-/// Where in the upright full image (`full` = its size) the blur measure's window goes, from
-/// the working image: see [`quality::detail_window`].
-pub fn detail_window(working: &RgbImage, full: (u32, u32)) -> crate::decode::Region {
-    let gray = image::DynamicImage::ImageRgb8(working.clone()).into_luma8();
-    quality::detail_window(&gray, full)
 }
