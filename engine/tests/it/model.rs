@@ -377,9 +377,13 @@ fn shuffled_labels_score_near_chance() {
 }
 
 /// A camera roll's junk (screenshots, blurred, dark and overexposed shots, re-sent copies,
-/// burst extras) learned from 40 labels of the queue, the other photos held out. Floors set
-/// below the measured values (test AUROC 0.95, F1 at the ranking cut 0.83 on 2026-12-04), far
-/// above what a learner that learns nothing reaches (AUROC ~0.5).
+/// burst extras) learned from 40 labels of the queue, the other photos held out. Measured on
+/// 2026-12-07 with the cross-validated blend: test AUROC 0.80, F1 0.63 at the ranking cut (no
+/// keeper suggested; screenshots and documents found, blurred and dark shots mostly missed:
+/// the queue's 40 labels hold 2 blurred and no dark shot). The learner of 2026-12-04 reached
+/// 0.95 / 0.83 here by outweighing the embedding with the signals, which cost it half its F1
+/// on CIFAR-10 users. Floors below the measured values, far above a learner that learns
+/// nothing (AUROC ~0.5).
 #[test]
 fn the_demo_user_is_learned() {
     let (_tmp, _db, mut engine) = engine_from(false);
@@ -413,8 +417,8 @@ fn the_demo_user_is_learned() {
         cv_auroc(&e),
         e.threshold.keeper_share
     );
-    assert!(t.auroc.unwrap() > 0.85, "test AUROC {:?}", t.auroc);
-    assert!(t.f1.unwrap() > 0.70, "test F1 {:?}", t.f1);
+    assert!(t.auroc.unwrap() > 0.75, "test AUROC {:?}", t.auroc);
+    assert!(t.f1.unwrap() > 0.55, "test F1 {:?}", t.f1);
 }
 
 #[test]
