@@ -1,4 +1,4 @@
-//! The managed state: two engine handles on the same database.
+//! The managed state: three engine handles on the same database.
 //!
 //! `Engine` holds a SQLite connection (`Send`, not `Sync`), so each handle sits in a `Mutex`.
 //! Long jobs (scan, train, suggest, trash, restore) lock `work` for minutes at a time; quick

@@ -1,8 +1,8 @@
 //! `bench index`: how fast the scan indexes a phone-like gallery, beside the seed project's
-//! pipeline and plain decoders run on the same files. This is the engine half: our decode
-//! paths timed in-process, the figures as one serialisable record, and that record as the
-//! Markdown section of BENCHMARKS.md. The CLI runs the scans as child processes (so each has
-//! its own peak RSS) and the Python baselines (`tests/tools/bench_baselines`).
+//! pipeline and plain decoders run on the same files. This half: our decode paths timed
+//! in-process, the figures as one serialisable record, and that record as the Markdown section
+//! of BENCHMARKS.md. The rest of `index` runs the scans as child processes (so each has its own
+//! peak RSS) and the Python baselines (`tests/tools/bench_baselines`).
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -6,7 +6,7 @@
 //! no photo candidate. Each bomb is also scanned alone, for its peak RSS.
 //!
 //! Files that vanish or change during a scan need a deterministic hook, which a child process
-//! cannot give: `engine/tests/hostile.rs` covers them through a wrapping `GallerySource`, and
+//! cannot give: `engine/tests/it/hostile.rs` covers them through a wrapping `GallerySource`, and
 //! its cases are listed here as such, not measured.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -34,7 +34,7 @@ const BOMB_RSS_BOUND_MB: f64 = 400.0;
 /// `nobody`: chmod 000 stops every reader but root.
 const UNPRIVILEGED: u32 = 65534;
 
-/// The vanish/change cases of `engine/tests/hostile.rs` (test name, what it asserts).
+/// The vanish/change cases of `engine/tests/it/hostile.rs` (test name, what it asserts).
 const CHANGE_CASES: &[(&str, &str, &str)] = &[
     (
         "a_file_deleted_after_listing_is_recorded_and_the_scan_goes_on",
@@ -726,7 +726,7 @@ fn markdown(r: &Report) -> String {
     }
     s.push_str(
         "\nFiles that vanish or change during a scan (not measured here: a child process \
-         cannot race a scan deterministically; asserted by `engine/tests/hostile.rs` through a \
+         cannot race a scan deterministically; asserted by `engine/tests/it/hostile.rs` through a \
          wrapping `GallerySource`, run by `cargo test` in CI):\n\n\
          | case | asserted | test |\n|---|---|---|\n",
     );

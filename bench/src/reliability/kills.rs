@@ -1,4 +1,4 @@
-//! `kills`: SIGKILL this binary at random moments during scan, training, trash and restore,
+//! `kills`: SIGKILL the `precious` binary at random moments during scan, training, trash and restore,
 //! `--kills` times each, and check what every kill left (`crate::consistency`:
 //! database integrity, labels, every photo in place or in the trash with the journal agreeing,
 //! and the next run resuming). Figure: kills survived / N.

@@ -43,7 +43,7 @@ use super::logistic::Logistic;
 use crate::ort_runtime::{self, shown};
 
 /// Input width of the artifacts: the engine's rows (the 1,280-d embedding, 64 HOG-PCA columns
-/// and the signals of `learn::dataset`, 1,363 columns today), with room for more signals.
+/// and the signals of `learn::dataset`, 1,364 columns today), with room for more signals.
 pub const ARTIFACT_WIDTH: usize = 1408;
 
 /// The fit stops when the gradient norm is this share of the first one (float32's floor is

@@ -4,7 +4,7 @@
 //! so these tests still pass (trivially) in `--no-default-features` builds.
 //!
 //! The ignored test measures both codecs on a generated phone gallery:
-//! `cargo test -p precious-engine --test jpeg_codec -- --ignored --nocapture`.
+//! `cargo test -p precious-engine --test it jpeg_codec -- --ignored --nocapture`.
 
 use std::time::Instant;
 
