@@ -13,13 +13,13 @@ impl Engine {
         let t = model.body.threshold.clone();
         let scores = p.scores(&model);
         let test = super::train::test_metrics(&p, &scores, t.value);
-        if std::env::var_os("DEBUG_SCORES").is_some() {
-            for l in p.test.iter().chain(&p.train) {
-                eprintln!("DBG {} {:.3} {}", l.1, scores[l.0], p.data.paths[l.0]);
-            }
-        }
         let cv = model.metrics.cross_validation.clone();
         let note = match (&test, &cv) {
+            (Some(m), _) if p.test_excluded > 0 => format!(
+                "measured on {} held-out test labels the model never saw ({} more left out: \
+                 near-duplicates of train labels would score their twins)",
+                m.n, p.test_excluded
+            ),
             (Some(m), _) => format!(
                 "measured on {} held-out test labels the model never saw",
                 m.n
