@@ -26,8 +26,10 @@ part "end-to-end" tests/e2e/run.sh
 # Hostile inputs: a generated corpus (cut, empty, random, mislabelled files, decompression
 # bombs, odd codings, hostile EXIF, odd names, symlink loops, unreadable files) scanned by the
 # binary as child processes; fails on any crash, hang, unrecorded or unexpected outcome. The
-# binaries are those the builds above made.
-part "hostile inputs" target/debug/precious-bench reliability --only hostile \
+# binaries are those the builds above made (PRECIOUS_BIN: else the bench would rebuild
+# `precious` with `-p precious-engine`, and ~50 dependencies with it).
+PRECIOUS_BIN="$PWD/target/debug/precious" \
+  part "hostile inputs" target/debug/precious-bench reliability --only hostile \
   --write target/reliability/ci.md
 # The optional ONNX Runtime backbone: parity with tract and the fallback (PyPI wheel's library).
 # The optional ONNX Runtime training backend (`ort-training`, which includes `ort`): its fallback

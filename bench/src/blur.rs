@@ -22,7 +22,7 @@ use precious_engine::learn::metrics::auroc;
 use precious_engine::{Engine, Error, Result, ScanOptions, ScanReport, Space};
 use serde::Serialize;
 
-use crate::tooling::{invalid, precious_exe, repo, run_child, run_tool, today, Section};
+use crate::tooling::{cores, invalid, precious_exe, repo, run_child, run_tool, today, Section};
 
 /// BENCHMARKS.md's blur section.
 const SECTION: Section = Section {
@@ -264,24 +264,13 @@ pub fn run(args: Args, json: bool) -> Result<()> {
         scans,
         photos,
     };
-    let out = args.write.unwrap_or_else(|| repo().join("BENCHMARKS.md"));
-    SECTION.write(&out, &bench.markdown(), "Benchmarks")?;
-    std::fs::write(
-        work.join("blur.json"),
-        serde_json::to_vec_pretty(&bench).map_err(|e| invalid(e.to_string()))?,
+    SECTION.publish(
+        args.write,
+        &bench.markdown(),
+        &bench,
+        (&work, "blur.json"),
+        json,
     )
-    .map_err(|e| Error::io(work.join("blur.json"), e))?;
-    if json {
-        crate::print_json(&bench)
-    } else {
-        print!("{}", bench.markdown());
-        println!("\n(written to {})", out.display());
-        Ok(())
-    }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn read_json<T: for<'de> serde::Deserialize<'de>>(path: &Path) -> Result<T> {

@@ -127,6 +127,35 @@ impl Section<'_> {
         };
         std::fs::write(path, new).map_err(|e| Error::io(path, e))
     }
+
+    /// Publishes a benchmark's result: its Markdown into this section of `write` (default
+    /// BENCHMARKS.md), its figures as `work/<json_name>`, and one of the two on stdout.
+    pub(crate) fn publish<T: serde::Serialize>(
+        &self,
+        write: Option<PathBuf>,
+        markdown: &str,
+        figures: &T,
+        (work, json_name): (&Path, &str),
+        json: bool,
+    ) -> Result<()> {
+        let out = write.unwrap_or_else(|| repo().join("BENCHMARKS.md"));
+        self.write(&out, markdown, "Benchmarks")?;
+        let file = work.join(json_name);
+        let text = serde_json::to_vec_pretty(figures).map_err(|e| invalid(e.to_string()))?;
+        std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
+        if json {
+            crate::print_json(figures)
+        } else {
+            print!("{markdown}");
+            println!("\n(written to {})", out.display());
+            Ok(())
+        }
+    }
+}
+
+/// Cores this machine gives the process (what the figures were measured with).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// How a measured child process ended.

@@ -117,7 +117,7 @@ pub fn run(args: Args, json: bool) -> Result<()> {
 
     let bench = IndexBench {
         date: today(),
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cores: crate::tooling::cores(),
         gallery: info,
         runs,
         big,
@@ -126,20 +126,13 @@ pub fn run(args: Args, json: bool) -> Result<()> {
         baselines,
         notes,
     };
-    let out = args.write.unwrap_or_else(|| repo().join("BENCHMARKS.md"));
-    SECTION.write(&out, &bench.markdown(), "Benchmarks")?;
-    std::fs::write(
-        work.join("index.json"),
-        serde_json::to_vec_pretty(&bench).map_err(|e| invalid(e.to_string()))?,
+    SECTION.publish(
+        args.write,
+        &bench.markdown(),
+        &bench,
+        (&work, "index.json"),
+        json,
     )
-    .map_err(|e| Error::io(work.join("index.json"), e))?;
-    if json {
-        crate::print_json(&bench)
-    } else {
-        print!("{}", bench.markdown());
-        println!("\n(written to {})", out.display());
-        Ok(())
-    }
 }
 
 /// The backbones this build can measure: tract always; ONNX Runtime with the `ort` feature,
