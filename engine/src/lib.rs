@@ -9,6 +9,7 @@
 pub mod act;
 pub mod cluster;
 pub mod decode;
+pub mod duplicates;
 mod engine;
 pub mod error;
 pub mod features;
@@ -33,6 +34,7 @@ pub use act::{
     ActReport, ActStatus, ActionKind, PhotoOutcome, RecoveryReport, RestoreReport, Settled,
     TrashReport, TrashedPhoto,
 };
+pub use duplicates::{Decision, DuplicateOptions, Duplicates, Tier};
 pub use engine::{
     Engine, FeatureSummary, FileError, Label, LabelCounts, PhotoCounts, PhotoDetails, Split,
     Status, APP_ID,

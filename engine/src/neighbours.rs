@@ -69,3 +69,27 @@ pub fn load(store: &Store) -> Result<HashMap<i64, Vec<(i64, f32)>>> {
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Every stored neighbour pair (photo, neighbour, cosine) at or above `floor`: what grouping
+/// duplicates needs, without holding every list in memory.
+pub fn pairs_above(store: &Store, floor: f32) -> Result<Vec<(i64, i64, f32)>> {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT photo_id, ids, sims FROM neighbours")?;
+    let mut rows = stmt.query([])?;
+    let mut out = vec![];
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let ids: Vec<u8> = r.get(1)?;
+        let sims = decode_f16(&r.get::<_, Vec<u8>>(2)?);
+        // Lists are most similar first.
+        for (c, s) in ids
+            .chunks_exact(8)
+            .zip(sims)
+            .take_while(|(_, s)| *s >= floor)
+        {
+            out.push((id, i64::from_le_bytes(c.try_into().expect("8 bytes")), s));
+        }
+    }
+    Ok(out)
+}

@@ -59,27 +59,10 @@ pub struct Pick {
 }
 
 /// Groups of near-duplicates (perceptual hashes within [`phash::NEAR_DUPLICATE_BITS`]),
-/// as a representative index per item (union-find; O(n^2) on 64-bit words, ~50 ms at 10k).
+/// as a representative index per item.
 pub fn near_duplicate_groups(hashes: &[u64]) -> Vec<usize> {
-    let mut parent: Vec<usize> = (0..hashes.len()).collect();
-    fn root(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
-    for i in 0..hashes.len() {
-        for j in i + 1..hashes.len() {
-            if phash::distance(hashes[i], hashes[j]) <= phash::NEAR_DUPLICATE_BITS {
-                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
-                }
-            }
-        }
-    }
-    (0..hashes.len()).map(|i| root(&mut parent, i)).collect()
+    let pairs = crate::duplicates::index::close_pairs(hashes, phash::NEAR_DUPLICATE_BITS);
+    crate::duplicates::index::components(hashes.len(), pairs)
 }
 
 pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {

@@ -168,4 +168,17 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE features ADD COLUMN blur REAL;
     "#,
+    // 8: the user's decisions on duplicate groups (`crate::duplicates`), by content hash so they
+    // survive rescans, moves and new copies: 'not_duplicates' (no two of `members` are grouped
+    // again), 'keep_all' (each of `members` is kept; a group of only kept photos is not offered
+    // again) and 'best' (`best` is the group's kept shot).
+    r#"
+    CREATE TABLE duplicate_decisions (
+        id              INTEGER PRIMARY KEY,
+        kind            TEXT NOT NULL CHECK (kind IN ('not_duplicates','keep_all','best')),
+        members         BLOB NOT NULL,          -- the group's content hashes, 32 bytes each, sorted
+        best            BLOB,                   -- 'best': the chosen photo's content hash
+        decided_at      INTEGER NOT NULL        -- unix seconds
+    );
+    "#,
 ];

@@ -9,6 +9,7 @@ mod backbone;
 mod cli;
 mod decode;
 mod delete_safety;
+mod duplicates;
 mod fuzz_regressions;
 mod head_training_parity;
 mod hostile;

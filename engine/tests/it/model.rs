@@ -90,19 +90,6 @@ fn template() -> &'static Template {
     })
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// A consistent standalone copy of the database at `from` (and its thumbnails) at `to`.
 fn copy_db(from: &Path, to: &Path) {
     let conn = rusqlite::Connection::open_with_flags(
@@ -114,7 +101,7 @@ fn copy_db(from: &Path, to: &Path) {
         .unwrap();
     let thumbs = from.with_extension("thumbs");
     if thumbs.is_dir() {
-        copy_dir(&thumbs, &to.with_extension("thumbs"));
+        crate::common::copy_dir(&thumbs, &to.with_extension("thumbs"));
     }
 }
 

@@ -48,7 +48,7 @@ pub fn empty_trash(db: &Path, ids: &[i64], yes: bool, json: bool) -> Result<()> 
     finish(&engine.empty_trash(ids)?, "deleted for good", json)
 }
 
-fn finish(r: &ActReport, verb: &str, json: bool) -> Result<()> {
+pub fn finish(r: &ActReport, verb: &str, json: bool) -> Result<()> {
     if json {
         super::print_json(r)?;
     } else {

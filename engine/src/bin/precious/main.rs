@@ -14,6 +14,7 @@ use serde::Serialize;
 
 mod act;
 mod demo;
+mod duplicates;
 mod label;
 mod model;
 mod progress;
@@ -33,6 +34,14 @@ struct Cli {
     json: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TierArg {
+    /// Copies of one photo
+    Same,
+    /// Shots of one scene moments apart
+    Similar,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +93,28 @@ enum Command {
         /// List the photos precious moved to the trash and has not restored
         #[arg(long)]
         list: bool,
+    },
+    /// Groups of duplicates (copies of one photo, similar shots) with the shot each keeps and why;
+    /// decide on a group, or keep each best shot and trash the rest (undo with `restore`)
+    Duplicates {
+        /// Only this tier
+        #[arg(long, value_enum)]
+        tier: Option<TierArg>,
+        /// Keep the best shot of each GROUP (and photos labeled keep) and trash the rest
+        #[arg(long, value_name = "GROUP", num_args = 1..)]
+        trash_rest: Vec<String>,
+        /// Remember that GROUP's photos are not duplicates (they are not grouped again)
+        #[arg(long, value_name = "GROUP")]
+        not_duplicates: Option<String>,
+        /// Remember to keep all of GROUP's photos (the group is not offered again)
+        #[arg(long, value_name = "GROUP")]
+        keep_all: Option<String>,
+        /// Remember PHOTO as GROUP's best shot, as GROUP=PHOTO
+        #[arg(long, value_name = "GROUP=PHOTO")]
+        best: Option<String>,
+        /// Groups to print
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Put trashed photos back where they were (no ID: undo the latest trash command)
     Restore {
@@ -267,6 +298,28 @@ fn run(cli: Cli) -> precious_engine::Result<()> {
             Ok(())
         }
         Command::Trash { ids, list } => act::trash(&db, &ids, list, cli.json),
+        Command::Duplicates {
+            tier,
+            trash_rest,
+            not_duplicates,
+            keep_all,
+            best,
+            limit,
+        } => duplicates::run(
+            &db,
+            &duplicates::Request {
+                tier: tier.map(|t| match t {
+                    TierArg::Same => precious_engine::Tier::Same,
+                    TierArg::Similar => precious_engine::Tier::Similar,
+                }),
+                trash_rest: &trash_rest,
+                not_duplicates: not_duplicates.as_deref(),
+                keep_all: keep_all.as_deref(),
+                best: best.as_deref(),
+                limit,
+            },
+            cli.json,
+        ),
         Command::Restore { ids } => act::restore(&db, &ids, cli.json),
         Command::EmptyTrash { ids, yes } => act::empty_trash(&db, &ids, yes, cli.json),
         Command::Label {

@@ -277,3 +277,17 @@ pub fn photos_by_path(engine: &precious_engine::Engine) -> Vec<(i64, PathBuf)> {
     photos.sort_by(|a, b| a.1.cmp(&b.1));
     photos
 }
+
+/// Copies the folder tree `from` to `to`.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
