@@ -22,7 +22,9 @@ use precious_engine::learn::metrics::auroc;
 use precious_engine::{Engine, Error, Result, ScanOptions, ScanReport, Space};
 use serde::Serialize;
 
-use crate::tooling::{cores, invalid, precious_exe, repo, run_child, run_tool, today, Section};
+use crate::tooling::{
+    cores, ensure_venv, invalid, precious_exe, read_json, repo, run_child, run_tool, today, Section,
+};
 
 /// BENCHMARKS.md's blur section.
 const SECTION: Section = Section {
@@ -30,9 +32,6 @@ const SECTION: Section = Section {
     command: "precious-bench blur",
     heading: "Blur",
 };
-
-/// Pillow and numpy for the generators, pinned.
-const PYTHON_PACKAGES: &[&str] = &["Pillow==11.3.0", "numpy==2.3.3"];
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -271,39 +270,6 @@ pub fn run(args: Args, json: bool) -> Result<()> {
         (&work, "blur.json"),
         json,
     )
-}
-
-fn read_json<T: for<'de> serde::Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))
-}
-
-/// A virtualenv with the generators' packages (created and filled from PyPI once); its python.
-fn ensure_venv(venv: &Path) -> Result<PathBuf> {
-    let py = venv.join("bin/python");
-    let ready = venv.join(".precious-ready");
-    if ready.exists() {
-        return Ok(py);
-    }
-    eprintln!(
-        "bench: virtualenv {} with {:?}",
-        venv.display(),
-        PYTHON_PACKAGES
-    );
-    run_tool(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
-    run_tool(
-        Command::new(&py)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(PYTHON_PACKAGES),
-    )?;
-    std::fs::write(&ready, PYTHON_PACKAGES.join("\n")).map_err(|e| Error::io(&ready, e))?;
-    Ok(py)
 }
 
 fn jpegs(dir: &Path) -> Vec<PathBuf> {

@@ -4,6 +4,7 @@
 //! compiled into what users run.
 //!
 //! - [`index`]: indexing speed on a phone-like gallery, beside the seed project's pipeline;
+//! - [`duplicates`]: how well duplicate groups are found and the right shot kept, and how fast;
 //! - [`blur`]: how well the full-resolution blur measure finds blurred photos, and its cost;
 //! - [`learn`]: how well the model learns simulated users from few labels, beside sklearn;
 //! - [`pick`]: how informative each labeling queue is;
@@ -15,6 +16,7 @@
 
 pub mod blur;
 pub mod consistency;
+pub mod duplicates;
 pub mod index;
 pub mod learn;
 pub mod pick;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use precious_bench::{blur, index, learn, pick, print_json, refresh, reliability, tooling};
+use precious_bench::{
+    blur, duplicates, index, learn, pick, print_json, refresh, reliability, tooling,
+};
 use precious_engine::{Engine, Result, ScanOptions, ScanReport};
 
 #[derive(Parser)]
@@ -96,6 +98,10 @@ enum Command {
     /// their blurred copies, built once), beside the old Laplacian variance, and its cost per
     /// photo; rewrites BENCHMARKS.md's blur section. Needs Python 3
     Blur(blur::Args),
+    /// How well duplicate groups (same photo, similar shots) are found and the original kept,
+    /// beside pHash alone and the embedding alone, and grouping time at 10k and 100k photos;
+    /// rewrites BENCHMARKS.md's duplicates section. Needs Python 3
+    Duplicates(duplicates::Args),
     /// Hardening figures: hostile input files, SIGKILLs mid-operation, two processes on one
     /// database, fuzzing; rewrites RELIABILITY.md
     Reliability(reliability::Args),
@@ -118,6 +124,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Index(args) => index::run(args, json),
         Command::Blur(args) => blur::run(args, json),
+        Command::Duplicates(args) => duplicates::run(args, json),
         Command::Reliability(args) => reliability::run(args, json),
         Command::Learn { data, args } => {
             let (mut engine, _) = data.open(json)?;

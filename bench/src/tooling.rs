@@ -286,3 +286,40 @@ pub(crate) fn today() -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
 }
+
+/// Pillow and numpy for the data set generators, pinned.
+pub(crate) const PYTHON_PACKAGES: &[&str] = &["Pillow==11.3.0", "numpy==2.3.3"];
+
+/// A JSON file, parsed.
+pub(crate) fn read_json<T: for<'de> serde::Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))
+}
+
+/// A virtualenv with the generators' packages ([`PYTHON_PACKAGES`]) (created and filled from PyPI once); its python.
+pub(crate) fn ensure_venv(venv: &Path) -> Result<PathBuf> {
+    let py = venv.join("bin/python");
+    let ready = venv.join(".precious-ready");
+    if ready.exists() {
+        return Ok(py);
+    }
+    eprintln!(
+        "bench: virtualenv {} with {:?}",
+        venv.display(),
+        PYTHON_PACKAGES
+    );
+    run_tool(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
+    run_tool(
+        Command::new(&py)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PYTHON_PACKAGES),
+    )?;
+    std::fs::write(&ready, PYTHON_PACKAGES.join("\n")).map_err(|e| Error::io(&ready, e))?;
+    Ok(py)
+}
