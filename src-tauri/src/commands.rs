@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use precious_engine::learn::record::Model;
 use precious_engine::{
-    Engine, Evaluation, Label, PhotoDetails, PickedPhoto, RestoreReport, ScanOptions, ScanProgress,
-    ScanReport, Split, Status, Suggestions, TrainOptions, TrainReport, TrashReport, TrashedPhoto,
+    Decision, DuplicateOptions, Duplicates, Engine, Evaluation, Label, PhotoDetails, PickedPhoto,
+    RestoreReport, ScanOptions, ScanProgress, ScanReport, Split, Status, Suggestions, TrainOptions,
+    TrainReport, TrashReport, TrashedPhoto,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
@@ -30,6 +31,10 @@ pub const MAX_FOLDERS: usize = 1_000;
 const MAX_PATH_BYTES: usize = 4_096;
 /// The longest label queue one call may ask for.
 pub const MAX_QUEUE: usize = 500;
+/// The most duplicate groups one request may name (each is looked up among the listed groups).
+pub const MAX_GROUPS: usize = 10_000;
+/// A duplicate group's id: this many lowercase hex digits (6 bytes of its members' hash).
+pub const GROUP_ID_LEN: usize = 12;
 
 /// A request's photo ids: at least one, at most [`MAX_IDS`].
 fn check_ids(ids: &[i64]) -> CmdResult<()> {
@@ -41,6 +46,49 @@ fn check_ids(ids: &[i64]) -> CmdResult<()> {
             "too many photos in one request ({}; at most {MAX_IDS})",
             ids.len()
         ));
+    }
+    Ok(())
+}
+
+/// A duplicate group's id as the engine lists it: [`GROUP_ID_LEN`] lowercase hex digits.
+fn check_group(id: &str) -> CmdResult<()> {
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if id.len() == GROUP_ID_LEN && id.bytes().all(hex) {
+        Ok(())
+    } else {
+        Err("not a duplicate group id (12 lowercase hex digits)".into())
+    }
+}
+
+/// A request's duplicate groups: at least one, at most [`MAX_GROUPS`], each a well-formed
+/// id; repeats are one request for the group.
+fn check_groups(groups: Vec<String>) -> CmdResult<Vec<String>> {
+    if groups.is_empty() {
+        return Err("no duplicate groups selected".into());
+    }
+    if groups.len() > MAX_GROUPS {
+        return Err(format!(
+            "too many duplicate groups in one request ({}; at most {MAX_GROUPS})",
+            groups.len()
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(groups.len());
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        check_group(&g)?;
+        if seen.insert(g.clone()) {
+            out.push(g);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses to group duplicates while a scan runs: the index is half-updated and its
+/// neighbour graph is refreshed only when the scan ends (grouping would refresh it itself, on
+/// the quick handle the label screens use).
+fn not_while_scanning(state: &AppState) -> CmdResult<()> {
+    if *lock(&state.inner.busy) == Some("scan") {
+        return Err("a scan is running: duplicates are found when it has finished".into());
     }
     Ok(())
 }
@@ -421,4 +469,40 @@ pub async fn trashed(state: State<'_, AppState>) -> CmdResult<Vec<TrashedPhoto>>
 #[tauri::command]
 pub async fn models(state: State<'_, AppState>) -> CmdResult<Vec<Model>> {
     quick(&state, |e| e.models()).await
+}
+
+/// The gallery's duplicate groups (copies of one photo, shots moments apart), largest
+/// reclaimable space first, each with the shot it keeps and why.
+#[tauri::command]
+pub async fn duplicates(state: State<'_, AppState>) -> CmdResult<Duplicates> {
+    not_while_scanning(&state)?;
+    quick(&state, |e| e.duplicates(&DuplicateOptions::default())).await
+}
+
+/// Remembers the user's decision on group `group`: not duplicates, keep all, or the photo to
+/// keep (`{"kind":"best","photo":ID}`).
+#[tauri::command]
+pub async fn duplicates_decide(
+    state: State<'_, AppState>,
+    group: String,
+    decision: Decision,
+) -> CmdResult<()> {
+    check_group(&group)?;
+    not_while_scanning(&state)?;
+    quick(&state, move |e| e.decide_duplicates(&group, decision)).await
+}
+
+/// Keeps each group's best shot (and the photos kept or labeled keep) and moves the rest to
+/// the OS trash, each only if unchanged since indexing; undone by `restore`.
+#[tauri::command]
+pub async fn duplicates_trash_rest<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    groups: Vec<String>,
+) -> CmdResult<TrashReport> {
+    let groups = check_groups(groups)?;
+    long(&app, &state, "trash-duplicates", move |e| {
+        e.trash_duplicates(&groups)
+    })
+    .await
 }

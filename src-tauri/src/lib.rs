@@ -62,6 +62,9 @@ pub fn builder<R: Runtime>(
             commands::trashed,
             commands::empty_trash,
             commands::models,
+            commands::duplicates,
+            commands::duplicates_decide,
+            commands::duplicates_trash_rest,
         ])
 }
 

@@ -2,9 +2,10 @@
 //!
 //! `Engine` holds a SQLite connection (`Send`, not `Sync`), so each handle sits in a `Mutex`.
 //! Long jobs (scan, train, suggest, trash, restore) lock `work` for minutes at a time; quick
-//! calls (status, the label queue, labels, photo details, thumbnails) use `quick`, a second
-//! connection (SQLite WAL lets it read and write meanwhile), so the user can keep swiping
-//! while a model trains and thumbnails keep loading during a scan. A third connection,
+//! calls (status, the label queue, labels, photo details, thumbnails, duplicate groups and
+//! decisions) use `quick`, a second connection (SQLite WAL lets it read and write meanwhile),
+//! so the user can keep swiping while a model trains and thumbnails keep loading during a
+//! scan. A third connection,
 //! `thumbs`, only reads (WAL readers never wait for writers), so thumbnails never queue
 //! behind a label write.
 

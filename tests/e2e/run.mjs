@@ -5,7 +5,8 @@
 // Each run works on a fresh copy of the demo gallery with its own database, trash and
 // webview data (XDG_DATA_HOME points into the run folder), scans it, labels it with the
 // gallery manifest's answers by mouse drags and keys, trains, opens the suggestions, moves
-// photos to the trash, restores them and empties the trash, asserting on the DOM and on the
+// photos to the trash, restores them and empties the trash, then lists the duplicate groups,
+// keeps each best shot and trashes the rest (and undoes it), asserting on the DOM and on the
 // files on disk. Every screen is saved as a PNG. Figures (cold start, swipe latency) go to
 // `results.json`. The last line is `e2e: N passed, M failed`.
 
@@ -127,7 +128,7 @@ async function click(css) {
   await wd('POST', S(`/element/${await find(css)}/click`), {});
 }
 
-const KEY = { ArrowLeft: '\uE012', ArrowRight: '\uE014', ArrowDown: '\uE015' };
+const KEY = { ArrowLeft: '\uE012', ArrowRight: '\uE014', ArrowDown: '\uE015', ArrowUp: '\uE013', Enter: '\uE007', Delete: '\uE017' };
 async function press(key) {
   const k = KEY[key] || key;
   await wd('POST', S('/actions'), {
@@ -459,6 +460,146 @@ async function main() {
     await waitFor('the list empty', "return document.querySelectorAll('#trash-list .tile').length === 0;");
   });
 
+  // ------------------------------------------------------------ duplicates
+
+  /** The engine's duplicate groups now (the same command the screen calls). */
+  const dups = async () => {
+    const d = await invoke('duplicates');
+    assert(!d.error, `duplicates: ${d.error}`);
+    return d;
+  };
+  /** Waits until the Duplicates screen lists exactly the engine's groups, in its order. */
+  const listedGroups = async (d) => waitFor('the duplicate groups listed', `
+    const ids = [...document.querySelectorAll('#dup-groups .dup-group')].map((g) => g.dataset.id);
+    return ids.join() === arguments[0].join() && !document.body.classList.contains('dup-pending') ? ids : null;`,
+  10000, d.groups.map((g) => g.id));
+  const dupStatus = (re) => waitFor(`the status ${re}`, 'return new RegExp(arguments[0]).test(document.querySelector("#status").textContent);', 30000, re.source);
+  const REASONS = /^Keeps .+: (original \(camera EXIF\)|larger|less compressed|earlier|sharper|better exposed|your choice|the others are labeled delete|first of equals)(, .+)?$/;
+
+  let dupGroups = 0;
+  await check('duplicates: groups by space to free, each keeps a best shot with a reason', async () => {
+    await go('duplicates');
+    const d = await dups();
+    // 13 in the demo gallery; the photo emptied from the trash above may have split one.
+    assert(d.groups.length >= 12, `${d.groups.length} duplicate groups`);
+    assert(d.groups.some((g) => g.tier === 'same') && d.groups.some((g) => g.tier === 'similar'), 'both tiers');
+    await listedGroups(d);
+    dupGroups = d.groups.length;
+    figures.duplicate_groups = d.groups.length;
+    figures.duplicates_ms = Math.round(d.elapsed_ms);
+    const dom = await js(`return [...document.querySelectorAll('#dup-groups .dup-group')].map((g) => ({
+      id: g.dataset.id, bytes: Number(g.dataset.reclaimable),
+      best: [...g.querySelectorAll('.dup-member.best')].map((m) => ({ id: Number(m.dataset.id), badge: m.querySelector('.badge.keep')?.textContent })),
+      why: g.querySelector('.dup-why').textContent,
+      members: g.querySelectorAll('.dup-member .thumb img').length,
+      meta: [...g.querySelectorAll('.dup-meta')].map((m) => m.textContent) }));`);
+    assert(dom.every((g, i) => i === 0 || dom[i - 1].bytes >= g.bytes), `largest space first: ${dom.map((g) => g.bytes)}`);
+    for (const [i, g] of dom.entries()) {
+      const want = d.groups[i];
+      assert(g.bytes === want.reclaimable_bytes, `group ${g.id}: ${g.bytes} bytes shown, ${want.reclaimable_bytes} listed`);
+      assert(g.best.length === 1 && g.best[0].id === want.best && g.best[0].badge === 'Keeps this', `group ${g.id}: the best marked ${JSON.stringify(g.best)}`);
+      assert(REASONS.test(g.why), `group ${g.id}: why in words: ${g.why}`);
+      assert(g.members === want.members.length && g.members >= 2, `group ${g.id}: ${g.members} thumbnails`);
+      assert(g.meta.every((m) => /^\d+×\d+ · [\d.]+ (B|KB|MB)/.test(m)), `group ${g.id}: sizes ${g.meta}`);
+    }
+    assert(dom.some((g) => !/first of equals$/.test(g.why)), 'some best shot wins for a reason');
+    const total = await js("return document.querySelector('#dup-total').textContent;");
+    const mb = (d.reclaimable_bytes / 1e6).toFixed(1);
+    assert(total.startsWith(`${d.groups.length} groups · ${mb} MB to free`), `header: ${total}`);
+    await shot('10-duplicates');
+    const thumbs = await js("return [...document.querySelectorAll('#dup-groups .dup-group:first-child img')].map((i) => i.complete && i.naturalWidth > 0);");
+    assert(thumbs.length >= 2 && thumbs.every(Boolean), `the first group's thumbnails shown: ${thumbs}`);
+  });
+
+  await check('duplicates: choose the best, keep it and trash the rest in one click; undo puts them back', async () => {
+    let d = await dups();
+    // The first group with another shot that can be chosen (a photo labeled delete cannot).
+    const g = d.groups.find((x) => x.members.some((m) => !m.best && m.label !== 'delete'));
+    const chosen = g.members.find((m) => !m.best && m.label !== 'delete');
+    await click(`.dup-group[data-id="${g.id}"] .dup-photo[data-id="${chosen.id}"]`);
+    await waitFor('the chosen shot kept', `
+      const g = document.querySelector('.dup-group[data-id="' + arguments[0] + '"]');
+      const best = g && g.querySelector('.dup-member.best');
+      return best && Number(best.dataset.id) === arguments[1] && /: your choice$/.test(g.querySelector('.dup-why').textContent)
+        && !document.body.classList.contains('dup-pending');`, 10000, g.id, chosen.id);
+    d = await dups();
+    const now = d.groups.find((x) => x.id === g.id);
+    assert(now && now.best === chosen.id && now.why.join() === 'your_choice', `the engine keeps ${chosen.id}: ${JSON.stringify(now)}`);
+    const rest = now.members.filter((m) => !m.kept).map((m) => ({ path: m.path, sha: sha(m.path) }));
+    const kept = now.members.filter((m) => m.kept).map((m) => ({ path: m.path, sha: sha(m.path) }));
+    assert(rest.length >= 1, 'something to trash');
+    assert(trashed().length === 0, 'the OS trash is empty before');
+    await click(`.dup-group[data-id="${g.id}"] .dup-trash`);
+    await dupStatus(/^Moved \d+ photos? \(.+\) to the trash, kept the best shot\.$/);
+    for (const m of rest) assert(!fs.existsSync(m.path), `${m.path} left the gallery`);
+    const inTrash = new Set(trashed().map((f) => sha(path.join(TRASH_FILES, f))));
+    for (const m of rest) assert(inTrash.has(m.sha), `${m.path}'s bytes are in the OS trash`);
+    assert(trashed().length === rest.length, `exactly the rest in the trash: ${trashed().length} files, ${rest.length} expected`);
+    for (const m of kept) assert(fs.existsSync(m.path) && sha(m.path) === m.sha, `${m.path} stays`);
+    const after = await dups();
+    if (kept.length < 2) assert(!after.groups.some((x) => x.id === g.id), 'the group is gone');
+    await listedGroups(after);
+    await shot('11-duplicates-trashed');
+    const undo = await js("return document.querySelector('#dup-undo-bar').hidden ? null : document.querySelector('#dup-undo').textContent;");
+    assert(undo === `Undo: put back ${rest.length} photo${rest.length === 1 ? '' : 's'}`, `undo offered: ${undo}`);
+    await click('#dup-undo');
+    await dupStatus(/^Restored \d+ photos?\.$/);
+    for (const m of rest) assert(fs.existsSync(m.path) && sha(m.path) === m.sha, `${m.path} restored with its bytes`);
+    assert(trashed().length === 0, 'the OS trash is empty again');
+    const back = await dups();
+    assert(back.groups.some((x) => x.id === g.id && x.best === chosen.id), 'the group is back, still keeping the chosen shot');
+    await listedGroups(back);
+    assert(await js("return document.querySelector('#dup-undo-bar').hidden;"), 'nothing left to undo');
+  });
+
+  await check('duplicates: "Not duplicates" hides a group, remembered when the screen reopens', async () => {
+    const d = await dups();
+    const g = [...d.groups].reverse().find((x) => x.members.length === 2);
+    await click(`.dup-group[data-id="${g.id}"] .dup-apart`);
+    await waitFor('the group gone', "return !document.querySelector(`.dup-group[data-id='${arguments[0]}']`) && !document.body.classList.contains('dup-pending');", 10000, g.id);
+    await go('trash');
+    await go('duplicates');
+    const again = await dups();
+    assert(again.groups.length === d.groups.length - 1, `${again.groups.length} groups, ${d.groups.length - 1} expected`);
+    const ids = new Set(g.members.map((m) => m.id));
+    assert(!again.groups.some((x) => x.id === g.id || x.members.filter((m) => ids.has(m.id)).length === 2), 'never grouped again');
+    await listedGroups(again);
+    assert(fs.existsSync(g.members[0].path) && fs.existsSync(g.members[1].path), 'both photos stay');
+  });
+
+  await check('duplicates: keys move between groups; Enter trashes the rest of the focused one, A keeps all', async () => {
+    const d = await dups();
+    await listedGroups(d);
+    const cur = () => js("const g = document.querySelector('#dup-groups .dup-group.current'); return g && document.activeElement === g ? g.dataset.id : (g ? 'not focused: ' + g.dataset.id : null);");
+    const ids = d.groups.map((g) => g.id);
+    // Start from the first group, then down twice (arrow, j) and up once (k).
+    await js("document.querySelector('#dup-groups .dup-group').focus();");
+    await press('ArrowDown');
+    await press('j');
+    await press('k');
+    let at = await cur();
+    assert(at === ids[1], `the second group focused: ${at}, expected ${ids[1]}`);
+    const g = d.groups[1];
+    const rest = g.members.filter((m) => !m.kept).map((m) => ({ path: m.path, sha: sha(m.path) }));
+    await press('Enter');
+    await dupStatus(/^Moved \d+ photos? \(.+\) to the trash, kept the best shot\.$/);
+    for (const m of rest) assert(!fs.existsSync(m.path), `${m.path} left the gallery`);
+    assert(trashed().length === rest.length, `${trashed().length} files in the OS trash, ${rest.length} expected`);
+    for (const m of g.members.filter((x) => x.kept)) assert(fs.existsSync(m.path), `${m.path} stays`);
+    await click('#dup-undo');
+    await dupStatus(/^Restored \d+ photos?\.$/);
+    for (const m of rest) assert(fs.existsSync(m.path) && sha(m.path) === m.sha, `${m.path} restored`);
+    // A keeps all of the focused group: it is no longer offered.
+    await listedGroups(await dups());
+    await js("document.querySelector(`.dup-group[data-id='${arguments[0]}']`).focus();", ids[0]);
+    await press('a');
+    await waitFor('the kept group gone', "return !document.querySelector(`.dup-group[data-id='${arguments[0]}']`) && /1 you kept not shown/.test(document.querySelector('#dup-total').textContent);", 10000, ids[0]);
+    const after = await dups();
+    assert(after.hidden === 1 && !after.groups.some((x) => x.id === ids[0]), `kept all: hidden ${after.hidden}`);
+    at = await cur();
+    assert(at === after.groups[0].id, `the keys go on with the group in its place: ${at}`);
+  });
+
   await check('phone width: no horizontal overflow, card fits', async () => {
     await wd('POST', S('/window/rect'), { width: 360, height: 740 });
     await go('label');
@@ -469,6 +610,14 @@ async function main() {
     assert(m.sw <= m.w, `no horizontal scroll at ${m.w} px: ${m.sw}`);
     assert(m.card === null || m.card <= m.w, `card ${m.card} fits ${m.w}`);
     await shot('9-label-phone');
+    await go('duplicates');
+    await waitFor('groups', "return document.querySelectorAll('#dup-groups .dup-group').length > 0;");
+    const dm = await js(`return { sw: document.documentElement.scrollWidth, w: innerWidth,
+      small: [...document.querySelectorAll('#screen-duplicates button')].filter((b) => b.offsetParent).filter((b) => b.getBoundingClientRect().height < 44 || b.getBoundingClientRect().width < 44).map((b) => b.textContent || b.getAttribute('aria-label')) };`);
+    assert(dm.sw <= dm.w, `duplicates: no horizontal scroll at ${dm.w} px: ${dm.sw}`);
+    assert(dm.small.length === 0, `touch targets under 44 px: ${dm.small}`);
+    await shot('12-duplicates-phone');
+    await go('label');
     await wd('POST', S('/window/rect'), { width: 1000, height: 760 });
   });
 
@@ -480,7 +629,7 @@ async function main() {
       live: !!document.querySelector('[aria-live]') };`);
     assert(a.unnamed === 0, `${a.unnamed} buttons without a name`);
     assert(a.noAlt === 0, `${a.noAlt} images without alt`);
-    assert(a.tabs === 6 && a.live, 'tabs focusable, a live status region');
+    assert(a.tabs === 7 && a.live, 'tabs focusable, a live status region');
   });
 
   await check('restart resumes: screen, labels, models and folders kept', async () => {

@@ -5,6 +5,7 @@ import { $, say } from './util.js';
 import * as library from './library.js';
 import { Swiper } from './label.js';
 import * as suggestions from './suggestions.js';
+import * as duplicates from './duplicates.js';
 import * as trash from './trash.js';
 import * as model from './model.js';
 
@@ -16,6 +17,7 @@ const screens = {
   label: { show: () => swipers.train.show(), hide: () => swipers.train.hide() },
   test: { show: () => swipers.test.show(), hide: () => swipers.test.hide() },
   suggestions: { show: suggestions.show },
+  duplicates: { show: duplicates.show, hide: duplicates.hide },
   trash: { show: trash.show },
   model: { show: model.show },
 };
@@ -43,7 +45,7 @@ function route() {
 
 for (const h of document.querySelectorAll('.screen h2')) h.tabIndex = -1;
 
-const JOB_WORDS = { scan: 'Scanning', train: 'Training', suggest: 'Computing suggestions', trash: 'Moving to trash', restore: 'Restoring', 'empty-trash': 'Emptying the trash' };
+const JOB_WORDS = { scan: 'Scanning', train: 'Training', suggest: 'Computing suggestions', trash: 'Moving to trash', 'trash-duplicates': 'Moving duplicates to trash', restore: 'Restoring', 'empty-trash': 'Emptying the trash' };
 listen('job', (j) => {
   document.body.dataset.busy = j.state === 'started' ? j.job : '';
   if (j.state === 'started') say(`${JOB_WORDS[j.job] || j.job}…`);
@@ -54,6 +56,7 @@ listen('job', (j) => {
 
 library.init();
 suggestions.init();
+duplicates.init();
 trash.init();
 model.init();
 window.addEventListener('hashchange', route);

@@ -402,3 +402,158 @@ fn train_evaluate_suggest_and_training_progress() {
     let err = invoke(&w, "empty_trash", json!({ "ids": [id] })).unwrap_err();
     assert_eq!(err, json!(format!("photo {id}: not in the trash")));
 }
+
+/// Duplicates over IPC on a copy of a few demo photos (a 3-shot burst and a 2-shot pair):
+/// the groups, largest space first with the best shot and why; choosing another best; keep
+/// best and trash the rest (files moved to the sandboxed OS trash, the best stays), undone by
+/// `restore`; "not duplicates" and "keep all" remembered.
+#[test]
+fn duplicates_decide_and_trash_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("gallery");
+    std::fs::create_dir_all(&root).unwrap();
+    let camera = gallery().join("DCIM/Camera");
+    let burst = ["161744", "161745", "161746"].map(|t| format!("IMG_20150721_{t}.jpg"));
+    let pair = ["120046", "120049"].map(|t| format!("IMG_20061001_{t}.jpg"));
+    for f in burst.iter().chain(&pair) {
+        std::fs::copy(camera.join(f), root.join(f)).unwrap();
+    }
+    let (_app, w) = mock_app(AppState::open(&dir.path().join("p.sqlite")).unwrap());
+    invoke(&w, "scan", json!({ "folders": [root] })).unwrap();
+
+    let list = |w: &WebviewWindow<MockRuntime>| invoke(w, "duplicates", json!({})).unwrap();
+    let d = list(&w);
+    let groups = d["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{d}");
+    let space: Vec<u64> = groups
+        .iter()
+        .map(|g| g["reclaimable_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(space[0] >= space[1], "largest space first: {space:?}");
+    assert_eq!(d["reclaimable_bytes"], json!(space.iter().sum::<u64>()));
+    let file = |m: &Value| {
+        Path::new(m["path"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let members = |g: &Value| g["members"].as_array().unwrap().clone();
+    let burst_group = groups
+        .iter()
+        .find(|g| members(g).len() == 3)
+        .unwrap_or_else(|| panic!("the burst is one group: {d}"))
+        .clone();
+    let gid = burst_group["id"].as_str().unwrap().to_string();
+    assert_eq!(gid.len(), 12, "{gid}");
+    assert_eq!(burst_group["tier"], json!("similar"));
+    let mut names: Vec<String> = members(&burst_group).iter().map(file).collect();
+    names.sort();
+    assert_eq!(names, burst);
+    let best: Vec<&Value> = burst_group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["best"] == json!(true))
+        .collect();
+    assert_eq!(best.len(), 1, "{burst_group}");
+    assert_eq!(burst_group["best"], best[0]["id"]);
+    assert!(best[0]["kept"].as_bool().unwrap());
+
+    // Another shot chosen as the best: the group (same id) keeps it, "your choice".
+    let other = members(&burst_group)
+        .into_iter()
+        .find(|m| m["best"] == json!(false))
+        .unwrap();
+    let other_id = other["id"].as_i64().unwrap();
+    let decision = json!({ "kind": "best", "photo": other_id });
+    let r = invoke(
+        &w,
+        "duplicates_decide",
+        json!({ "group": gid, "decision": decision }),
+    );
+    assert_eq!(r, Ok(Value::Null));
+    let d = list(&w);
+    let g = d["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == json!(gid))
+        .unwrap_or_else(|| panic!("group {gid} still listed: {d}"))
+        .clone();
+    assert_eq!(g["best"], json!(other_id), "{g}");
+    assert_eq!(g["why"], json!(["your_choice"]));
+
+    // Keep the best, trash the rest: the two others leave the folder, into the OS trash.
+    let rest: Vec<Value> = members(&g)
+        .into_iter()
+        .filter(|m| m["kept"] == json!(false))
+        .collect();
+    assert_eq!(rest.len(), 2, "{g}");
+    let r = invoke(&w, "duplicates_trash_rest", json!({ "groups": [gid, gid] })).unwrap();
+    assert_eq!(r["done"], json!(2), "{r}");
+    assert!(Path::new(other["path"].as_str().unwrap()).exists());
+    for m in &rest {
+        assert!(!Path::new(m["path"].as_str().unwrap()).exists(), "{m}");
+    }
+    let d = list(&w);
+    assert!(
+        d["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["id"] != json!(gid)),
+        "{d}"
+    );
+    // Gone: the group cannot be trashed again, nor decided on.
+    let e = invoke(&w, "duplicates_trash_rest", json!({ "groups": [gid] })).unwrap_err();
+    assert!(e.as_str().unwrap().contains("no duplicate group"), "{e}");
+    let batch: Vec<i64> = r["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    let back = invoke(&w, "restore", json!({ "ids": batch })).unwrap();
+    assert_eq!(back["done"], json!(2), "{back}");
+    for m in &rest {
+        assert!(Path::new(m["path"].as_str().unwrap()).exists(), "{m}");
+    }
+    let d = list(&w);
+    assert!(
+        d["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == json!(gid)),
+        "{d}"
+    );
+
+    // Not duplicates, and keep all: remembered, the groups are no longer offered.
+    let pair_group = d["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] != json!(gid))
+        .unwrap()["id"]
+        .clone();
+    let not_dup = json!({ "kind": "not_duplicates" });
+    invoke(
+        &w,
+        "duplicates_decide",
+        json!({ "group": pair_group, "decision": not_dup }),
+    )
+    .unwrap();
+    let keep_all = json!({ "kind": "keep_all" });
+    invoke(
+        &w,
+        "duplicates_decide",
+        json!({ "group": gid, "decision": keep_all }),
+    )
+    .unwrap();
+    let d = list(&w);
+    assert_eq!(d["groups"], json!([]), "{d}");
+    assert_eq!(d["hidden"], json!(1), "{d}");
+    assert_eq!(d["reclaimable_bytes"], json!(0));
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use precious_app::commands::{MAX_FOLDERS, MAX_IDS, MAX_QUEUE};
+use precious_app::commands::{MAX_FOLDERS, MAX_GROUPS, MAX_IDS, MAX_QUEUE};
 use precious_app::AppState;
 use serde_json::{json, Value};
 use tauri::test::MockRuntime;
@@ -225,6 +225,150 @@ fn huge_and_empty_id_lists_are_refused_fast() {
     assert_eq!(observable(&w), before);
 }
 
+/// The fixture's duplicate groups, without the timing.
+fn groups(w: &WebviewWindow<MockRuntime>) -> Value {
+    let mut d = invoke(w, "duplicates", json!({})).unwrap();
+    d.as_object_mut().unwrap().remove("elapsed_ms");
+    d
+}
+
+#[test]
+fn duplicate_group_ids_decisions_and_lists_are_checked() {
+    let (_app, w) = app();
+    let before = (observable(&w), groups(&w));
+    // The fixture's two shots of 2006-10-01, a few seconds apart, are one group.
+    let g = before.1["groups"][0].clone();
+    let gid = g["id"].as_str().expect("the fixture has a duplicate group");
+    let keep_all = json!({ "kind": "keep_all" });
+    let malformed = "not a duplicate group id (12 lowercase hex digits)";
+    let upper = gid.to_uppercase();
+    for bad in [
+        "",
+        "0",
+        &gid[..11],
+        &format!("{gid}0"),
+        upper.as_str(),
+        "../../etc/pa",
+        "abcdef01234\u{0}",
+        "0x0123456789",
+        " abcdef01234",
+        "abcdef01234g",
+        "ａbcdef0123",
+        &"a".repeat(10_000),
+    ] {
+        let args = json!({ "group": bad, "decision": keep_all });
+        assert_eq!(refused(&w, "duplicates_decide", args), malformed, "{bad:?}");
+        let args = json!({ "groups": [bad] });
+        assert_eq!(
+            refused(&w, "duplicates_trash_rest", args),
+            malformed,
+            "{bad:?}"
+        );
+        // A good group does not carry a bad one through.
+        let args = json!({ "groups": [gid, bad] });
+        assert_eq!(
+            refused(&w, "duplicates_trash_rest", args),
+            malformed,
+            "{bad:?}"
+        );
+    }
+    for bad in not_ids().into_iter().filter(|v| !v.is_string()) {
+        refused(
+            &w,
+            "duplicates_decide",
+            json!({ "group": bad, "decision": keep_all }),
+        );
+        refused(&w, "duplicates_trash_rest", json!({ "groups": [bad] }));
+        if !bad.is_array() {
+            refused(&w, "duplicates_trash_rest", json!({ "groups": bad }));
+        }
+    }
+    // Well formed, but no such group.
+    let unknown = "000000000000";
+    let e = refused(
+        &w,
+        "duplicates_decide",
+        json!({ "group": unknown, "decision": keep_all }),
+    );
+    assert!(e.starts_with("no duplicate group 000000000000"), "{e}");
+    let e = refused(&w, "duplicates_trash_rest", json!({ "groups": [unknown] }));
+    assert!(e.starts_with("no duplicate group 000000000000"), "{e}");
+    let e = refused(
+        &w,
+        "duplicates_trash_rest",
+        json!({ "groups": [gid, unknown] }),
+    );
+    assert!(e.starts_with("no duplicate group 000000000000"), "{e}");
+    // Decisions outside the enum, a best that is no photo id, or not in the group.
+    for decision in [
+        json!({ "kind": "delete" }),
+        json!({ "kind": "Keep_all" }),
+        json!({ "kind": "best" }),
+        json!({ "kind": "best", "photo": "1" }),
+        json!({ "kind": "best", "photo": "../../etc/passwd" }),
+        json!({ "kind": "best", "photo": 1.5 }),
+        json!({ "kind": "best", "photo": u64::MAX }),
+        json!({ "kind": "best", "photo": [1] }),
+        json!({ "photo": 1 }),
+        json!("keep_all"),
+        json!(null),
+        json!({}),
+    ] {
+        refused(
+            &w,
+            "duplicates_decide",
+            json!({ "group": gid, "decision": decision }),
+        );
+    }
+    refused(&w, "duplicates_decide", json!({ "group": gid }));
+    refused(&w, "duplicates_decide", json!({ "decision": keep_all }));
+    let outside = fixture()
+        .ids
+        .iter()
+        .copied()
+        .find(|id| {
+            g["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["id"] != json!(id))
+        })
+        .unwrap();
+    for id in HOSTILE_IDS.into_iter().chain([outside]) {
+        let decision = json!({ "kind": "best", "photo": id });
+        let e = refused(
+            &w,
+            "duplicates_decide",
+            json!({ "group": gid, "decision": decision }),
+        );
+        assert_eq!(e, format!("photo {id} is not in duplicate group {gid}"));
+    }
+    // Empty and huge lists of groups.
+    assert_eq!(
+        refused(&w, "duplicates_trash_rest", json!({ "groups": [] })),
+        "no duplicate groups selected"
+    );
+    refused(&w, "duplicates_trash_rest", json!({}));
+    for n in [MAX_GROUPS + 1, 1_000_000] {
+        let t = Instant::now();
+        let e = refused(
+            &w,
+            "duplicates_trash_rest",
+            json!({ "groups": vec![gid; n] }),
+        );
+        assert!(
+            e.starts_with("too many duplicate groups in one request"),
+            "{e}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{n} groups took {:?}",
+            t.elapsed()
+        );
+    }
+    assert_eq!((observable(&w), groups(&w)), before);
+}
+
 #[test]
 fn queue_lengths_and_seeds_out_of_range_are_refused() {
     let (_app, w) = app();
@@ -299,7 +443,7 @@ fn commands_without_arguments_ignore_junk() {
     let (_app, w) = app();
     let junk =
         json!({ "path": "/etc/passwd", "n": -1, "ids": ["../"], "options": { "steps": -5 } });
-    for cmd in ["status", "trashed", "models", "cancel_scan"] {
+    for cmd in ["status", "trashed", "models", "cancel_scan", "duplicates"] {
         invoke(&w, cmd, junk.clone()).unwrap();
     }
     for cmd in ["train", "evaluate", "suggest"] {
