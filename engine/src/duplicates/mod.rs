@@ -121,8 +121,12 @@ pub struct RawGroup {
     pub tier: Tier,
 }
 
+/// How many of each photo's nearest neighbours get the pixel check.
+pub const MATCH_NEIGHBOURS: u32 = 4;
+
 /// Groups the candidates. `neighbours` are (i, j, cosine) pairs from the neighbour graph
-/// (indices into `candidates`, at least `rule.cosine_floor()`); `apart(i, j)` is true for a
+/// (indices into `candidates`, at least `rule.cosine_floor()`, each photo's most similar
+/// first); `apart(i, j)` is true for a
 /// pair the user said is not duplicates; `verify` gives the pixel match of the pairs the rule
 /// needs it for (None where it cannot be checked). Sub-quadratic: candidate pairs come from
 /// the hash index and the graph only.
@@ -135,8 +139,17 @@ pub fn group(
 ) -> Vec<RawGroup> {
     let hashes: Vec<u64> = candidates.iter().map(|c| c.phash).collect();
     let mut cosines: HashMap<(u32, u32), f32> = HashMap::with_capacity(neighbours.len());
+    // Pairs among each photo's nearest few: the only ones worth the pixel check (copies of a
+    // picture are each other's nearest, and chains join the rest).
+    let mut nearest: std::collections::HashSet<(u32, u32)> = Default::default();
+    let mut rank = (u32::MAX, 0);
     for &(i, j, c) in neighbours {
-        let e = cosines.entry((i.min(j), i.max(j))).or_insert(c);
+        rank = if rank.0 == i { (i, rank.1 + 1) } else { (i, 0) };
+        let key = (i.min(j), i.max(j));
+        if rank.1 < MATCH_NEIGHBOURS {
+            nearest.insert(key);
+        }
+        let e = cosines.entry(key).or_insert(c);
         *e = e.max(c);
     }
     let mut pairs: Vec<(u32, u32)> = index::close_pairs(&hashes, rule.hash_radius());
@@ -160,7 +173,10 @@ pub fn group(
         })
         .collect();
     let to_check: Vec<usize> = (0..evidence.len())
-        .filter(|&k| rule.needs_match(&evidence[k].2))
+        .filter(|&k| {
+            let (i, j, e) = &evidence[k];
+            rule.needs_match(e) && nearest.contains(&(*i, *j))
+        })
         .collect();
     let checked = verify(
         &to_check

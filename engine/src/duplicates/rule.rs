@@ -59,7 +59,7 @@ impl Rule {
     /// low as that needs.
     pub const DEFAULT: Rule = Rule {
         same_bits: 4,
-        same_cosine: 0.5,
+        same_cosine: 0.8,
         same_match: Some(0.8),
         similar_cosine: 0.4,
         similar_bits: 6,

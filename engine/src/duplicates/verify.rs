@@ -14,10 +14,10 @@ use image::imageops::FilterType;
 use image::GrayImage;
 
 /// Long side of the compared grey images.
-pub const SIDE: u32 = 48;
+pub const SIDE: u32 = 32;
 /// The smallest share of the other picture's width a window may cover (crops up to ~25%).
 const MIN_COVER: f32 = 0.74;
-const SCALES: usize = 14;
+const SCALES: usize = 8;
 
 /// A photo reduced for matching.
 pub struct Print {
@@ -71,14 +71,25 @@ fn inside(inner: &GrayImage, outer: &GrayImage) -> f32 {
     best
 }
 
-/// Gradient magnitude (|dx| + |dy|, forward differences, halved to fit a byte).
+/// Gradient magnitude (|dx| + |dy|, forward differences, halved to fit a byte), then a 3x3
+/// box blur so a sub-pixel misalignment of the two prints costs little.
 fn edges(g: &GrayImage) -> GrayImage {
     let (w, h) = g.dimensions();
-    GrayImage::from_fn(w, h, |x, y| {
+    let raw = GrayImage::from_fn(w, h, |x, y| {
         let p = g.get_pixel(x, y).0[0] as i32;
         let dx = g.get_pixel((x + 1).min(w - 1), y).0[0] as i32 - p;
         let dy = g.get_pixel(x, (y + 1).min(h - 1)).0[0] as i32 - p;
         image::Luma([((dx.abs() + dy.abs()) / 2).min(255) as u8])
+    });
+    GrayImage::from_fn(w, h, |x, y| {
+        let (mut sum, mut n) = (0u32, 0u32);
+        for yy in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+            for xx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                sum += raw.get_pixel(xx, yy).0[0] as u32;
+                n += 1;
+            }
+        }
+        image::Luma([(sum / n) as u8])
     })
 }
 
