@@ -300,8 +300,7 @@ fn truths(engine: &Engine, set: &Path, manifest: &Manifest) -> Result<HashMap<i6
     }
     let mut out = HashMap::new();
     for p in engine.photo_vectors(precious_engine::Space::Embedding)? {
-        let d = engine.photo(p.id)?;
-        let Some(f) = by_path.get(Path::new(&d.path)) else {
+        let Some(f) = by_path.get(Path::new(&p.path)) else {
             continue;
         };
         let split = match &f.source {

@@ -61,6 +61,8 @@ pub struct Member {
     pub path: String,
     #[serde(skip)]
     pub locator: Locator,
+    #[serde(skip)]
+    pub content_hash: [u8; 32],
     pub bytes: u64,
     pub width: u32,
     pub height: u32,
@@ -309,6 +311,7 @@ impl Engine {
                     id: c.id,
                     path: c.locator.display(),
                     locator: c.locator.clone(),
+                    content_hash: c.content_hash,
                     bytes: c.bytes,
                     width: c.width,
                     height: c.height,
@@ -345,20 +348,7 @@ impl Engine {
     /// Remembers the user's decision on a group (by its members' content hashes).
     pub fn decide_duplicates(&mut self, group: &str, decision: Decision) -> Result<()> {
         let g = self.find_group(group)?;
-        let hash = |id: i64| -> Result<[u8; 32]> {
-            let hash: Vec<u8> = self.conn().query_row(
-                "SELECT content_hash FROM photos WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
-            hash.try_into()
-                .map_err(|_| Error::Invalid(format!("photo {id} has no content hash")))
-        };
-        let members = g
-            .members
-            .iter()
-            .map(|m| hash(m.id))
-            .collect::<Result<Vec<_>>>()?;
+        let members: Vec<[u8; 32]> = g.members.iter().map(|m| m.content_hash).collect();
         let best = match decision {
             Decision::Best(id) if !g.members.iter().any(|m| m.id == id) => {
                 return Err(Error::Invalid(format!(
@@ -375,7 +365,11 @@ impl Engine {
                     "photo {id} is labeled delete: label it keep first to keep it as the best shot"
                 )))
             }
-            Decision::Best(id) => Some(hash(id)?),
+            Decision::Best(id) => g
+                .members
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| m.content_hash),
             _ => None,
         };
         decisions::record(self.conn(), decision, &members, best)
