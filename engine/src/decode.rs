@@ -3,7 +3,12 @@
 //! perceptual hash, UI thumbnail) comes from this one image, so each photo is decoded once.
 //!
 //! Cheapest path first: a big-enough, consistent EXIF thumbnail; else a JPEG decoded at 1/2..1/8
-//! scale in the DCT domain; full decode only where neither applies (PNG, WebP, GIF, odd JPEGs).
+//! scale in the DCT domain; full decode only where neither applies (PNG, WebP, GIF, HEIF, odd
+//! JPEGs).
+//!
+//! HEIF (HEIC, AVIF) goes through the gallery source's [`PlatformDecoder`] when it has one (the
+//! phones' system decoders), else through libheif (feature `heif`, desktop), else it is
+//! reported as unsupported.
 //!
 //! JPEGs go through libjpeg-turbo when the `turbojpeg` feature is on (desktop), and through the
 //! pure-Rust decoders (jpeg-decoder, the `image` crate) otherwise or when libjpeg-turbo fails or
@@ -22,6 +27,10 @@ use crate::metadata::{self, Exif, Orientation};
 #[cfg(feature = "turbojpeg")]
 #[path = "jpeg_turbo.rs"]
 pub(crate) mod turbo;
+
+#[cfg(feature = "heif")]
+#[path = "heif.rs"]
+mod heif;
 
 /// Shorter side of the working image: the backbone's documented preprocessing resizes the
 /// shorter side to 256 and centre-crops 224.
@@ -197,6 +206,57 @@ pub fn load_with(
     strategy: Strategy,
     codec: JpegCodec,
 ) -> Result<Loaded, FailReason> {
+    load_using(bytes, extension, strategy, codec, None)
+}
+
+/// How the scan and the training views load a photo read from a gallery source: the source's
+/// decoder where it has one, the locator's extension as the format hint.
+pub fn load_from(
+    source: &dyn crate::GallerySource,
+    locator: &crate::Locator,
+    bytes: &[u8],
+    strategy: Strategy,
+) -> Result<Loaded, FailReason> {
+    let ext = locator
+        .to_path()
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    load_using(
+        bytes,
+        ext.as_deref(),
+        strategy,
+        JpegCodec::DEFAULT,
+        source.decoder(),
+    )
+}
+
+/// A decoder the platform provides for formats a build cannot decode itself: HEIF on phones,
+/// where libheif is not built but Android's `ImageDecoder` (API 28+) and iOS's ImageIO decode
+/// it in hardware. A gallery source hands it to the scan ([`crate::GallerySource::decoder`]);
+/// the JPEG, PNG, WebP and GIF paths stay the engine's own on every platform, so features do
+/// not depend on the phone's codecs. See docs/mobile.md.
+pub trait PlatformDecoder: Sync {
+    /// Whether it decodes `format`.
+    fn decodes(&self, format: Format) -> bool;
+    /// The image, upright (the file's own rotation applied), either at full resolution or
+    /// subsampled (Android's `setTargetSize`, ImageIO's thumbnail at a maximum pixel size) with
+    /// its shorter side still at least `min_short_side`; and the full image's upright size.
+    fn decode(
+        &self,
+        bytes: &[u8],
+        format: Format,
+        min_short_side: u32,
+    ) -> Result<(RgbImage, (u32, u32)), FailReason>;
+}
+
+/// [`load_with`], with the gallery source's own decoder for what it decodes.
+pub fn load_using(
+    bytes: &[u8],
+    extension: Option<&str>,
+    strategy: Strategy,
+    codec: JpegCodec,
+    platform: Option<&dyn PlatformDecoder>,
+) -> Result<Loaded, FailReason> {
     let format = match format::sniff(&bytes[..bytes.len().min(64)], extension) {
         Sniffed::Supported(f) => f,
         Sniffed::Unsupported(why) => return Err(FailReason::Unsupported(why)),
@@ -205,20 +265,50 @@ pub fn load_with(
         }
         Sniffed::Unknown => return Err(FailReason::NotAnImage),
     };
-    let exif = metadata::read_exif(bytes);
+    let mut exif = metadata::read_exif(bytes);
+    if format == Format::Heif {
+        // Decoders of HEIF apply the file's transformations: the pixels come upright.
+        exif.orientation = Orientation::UPRIGHT;
+    }
+    let platform = platform.filter(|p| p.decodes(format));
     // Third-party decoders are not trusted to never panic on hostile input: a panic becomes
     // this file's failure, not the scan's.
-    let decoded =
-        std::panic::catch_unwind(|| decode_with_codec(bytes, format, &exif, strategy, codec))
-            .unwrap_or_else(|_| {
-                Err(FailReason::Corrupt(
-                    "the decoder crashed on this file".into(),
-                ))
-            })?;
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match platform {
+        Some(p) => decode_platform(p, bytes, format),
+        None => decode_with_codec(bytes, format, &exif, strategy, codec),
+    }))
+    .unwrap_or_else(|_| {
+        Err(FailReason::Corrupt(
+            "the decoder crashed on this file".into(),
+        ))
+    })?;
     Ok(Loaded {
         format,
         exif,
         decoded,
+    })
+}
+
+/// A platform decode, resized to the working image; the full image is kept for the blur
+/// window only when the platform gave it at full resolution.
+fn decode_platform(
+    p: &dyn PlatformDecoder,
+    bytes: &[u8],
+    format: Format,
+) -> Result<Decoded, FailReason> {
+    let (img, (width, height)) = p.decode(bytes, format, WORKING_SHORT_SIDE)?;
+    check_pixels(img.width() as u64, img.height() as u64, MAX_OTHER_PIXELS)?;
+    let full = img.dimensions() == (width, height);
+    Ok(Decoded {
+        image: resize_short_side(&img, WORKING_SHORT_SIDE),
+        path: if full {
+            DecodePath::Full
+        } else {
+            DecodePath::DctScaled
+        },
+        width,
+        height,
+        full: full.then_some(img),
     })
 }
 
@@ -240,6 +330,11 @@ pub fn decode_with_codec(
 ) -> Result<Decoded, FailReason> {
     let (stored, path) = match format {
         Format::Jpeg => decode_jpeg(bytes, exif, strategy, codec)?,
+        Format::Heif => {
+            let img = decode_heif(bytes)?;
+            let dims = img.dimensions();
+            ((img, dims), DecodePath::Full)
+        }
         _ => {
             let img = decode_full(bytes, MAX_OTHER_PIXELS).map_err(|e| riff_cut(bytes, e))?;
             let dims = img.dimensions();
@@ -247,7 +342,10 @@ pub fn decode_with_codec(
         }
     };
     let (img, (w, h)) = stored;
-    let o = exif.orientation;
+    let o = match format {
+        Format::Heif => Orientation::UPRIGHT,
+        _ => exif.orientation,
+    };
     let (width, height) = if o.swaps_axes() { (h, w) } else { (w, h) };
     let image = o.apply(resize_short_side(&img, WORKING_SHORT_SIDE));
     let full = (img.dimensions() == (w, h)).then_some(img);
@@ -258,6 +356,20 @@ pub fn decode_with_codec(
         height,
         full,
     })
+}
+
+/// HEIF through libheif, upright and at full resolution (libheif cannot decode at a reduced
+/// scale).
+#[cfg(feature = "heif")]
+fn decode_heif(bytes: &[u8]) -> Result<RgbImage, FailReason> {
+    heif::decode(bytes)
+}
+
+#[cfg(not(feature = "heif"))]
+fn decode_heif(_: &[u8]) -> Result<RgbImage, FailReason> {
+    Err(FailReason::Unsupported(
+        "HEIC/HEIF: this build has no HEIF decoder (desktop builds use libheif)",
+    ))
 }
 
 /// An image as stored (not yet oriented) and the full image's stored size.
@@ -596,7 +708,7 @@ fn decode_full(bytes: &[u8], cap: u64) -> Result<RgbImage, FailReason> {
     Ok(reader.decode().map_err(image_reason)?.into_rgb8())
 }
 
-fn check_pixels(w: u64, h: u64, cap: u64) -> Result<(), FailReason> {
+pub(crate) fn check_pixels(w: u64, h: u64, cap: u64) -> Result<(), FailReason> {
     if w == 0 || h == 0 {
         return Err(FailReason::Corrupt(format!(
             "declares an empty {w}x{h} image"
@@ -629,7 +741,7 @@ fn is_eof(msg: &str) -> bool {
 }
 
 /// Decoders report a cut-off file in many wordings; anything else is corruption.
-fn from_message(msg: String) -> FailReason {
+pub(crate) fn from_message(msg: String) -> FailReason {
     if is_eof(&msg) {
         FailReason::Truncated
     } else {

@@ -10,6 +10,9 @@ pub enum Format {
     Png,
     Webp,
     Gif,
+    /// HEIC, HEIF and AVIF (ISO base media files holding still images): decoded by libheif
+    /// (feature `heif`) or by the platform's decoder ([`crate::decode::PlatformDecoder`]).
+    Heif,
 }
 
 impl Format {
@@ -19,6 +22,7 @@ impl Format {
             Format::Png => "png",
             Format::Webp => "webp",
             Format::Gif => "gif",
+            Format::Heif => "heif",
         }
     }
 }
@@ -36,6 +40,14 @@ const RAW_EXTENSIONS: &[&str] = &[
     "srw", "x3f", "raw", "rwl", "3fr", "iiq",
 ];
 
+/// Major brands of HEIF still images: HEVC-coded (`heic`, `heix`, Apple's and Samsung's
+/// photos; `hevc`/`hevx` image sequences), AV1-coded (`avif`, `avis`), and the generic `mif1`
+/// and `msf1` that Nokia and other phones write as the major brand.
+const HEIF_BRANDS: &[&[u8]] = &[
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1",
+    b"avif", b"avis",
+];
+
 pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
     if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Sniffed::Supported(Format::Jpeg);
@@ -50,13 +62,10 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
         return Sniffed::Supported(Format::Gif);
     }
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        let brand = &head[8..12];
-        return match brand {
-            b"avif" | b"avis" => Sniffed::Unsupported("AVIF is not supported yet"),
+        return match &head[8..12] {
+            b if HEIF_BRANDS.contains(&b) => Sniffed::Supported(Format::Heif),
             b"crx " => Sniffed::Unsupported("camera RAW (CR3) is not supported"),
-            _ => Sniffed::Unsupported(
-                "HEIC/HEIF is not supported yet (convert to JPEG to include it)",
-            ),
+            _ => Sniffed::Unsupported("an ISO media file that is not a HEIF image (a video?)"),
         };
     }
     let ext = extension.unwrap_or("").to_ascii_lowercase();
@@ -87,8 +96,19 @@ mod tests {
             sniff(&[0xFF, 0xD8, 0xFF, 0xE1], Some("png")),
             Sniffed::Supported(Format::Jpeg)
         );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0", Some("jpg")),
+            Sniffed::Supported(Format::Heif)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0", Some("heif")),
+            Sniffed::Supported(Format::Heif)
+        );
         assert!(
-            matches!(sniff(b"\0\0\0\x18ftypheic\0\0", Some("jpg")), Sniffed::Unsupported(r) if r.contains("HEIC"))
+            matches!(sniff(b"\0\0\0\x18ftypcrx \0\0", Some("cr3")), Sniffed::Unsupported(r) if r.contains("CR3"))
+        );
+        assert!(
+            matches!(sniff(b"\0\0\0\x18ftypmp42\0\0", Some("heic")), Sniffed::Unsupported(r) if r.contains("video"))
         );
         assert!(
             matches!(sniff(b"II*\0\x08\0\0\0", Some("NEF")), Sniffed::Unsupported(r) if r.contains("RAW"))

@@ -217,15 +217,11 @@ impl Worker<'_> {
             hash: Some(hash),
             reason,
         };
-        let ext = entry
-            .locator
-            .to_path()
-            .extension()
-            .map(|e| e.to_string_lossy().into_owned());
-        let mut loaded = match decode::load(&bytes, ext.as_deref(), Strategy::Fastest) {
-            Ok(l) => l,
-            Err(reason) => return failed(reason),
-        };
+        let mut loaded =
+            match decode::load_from(self.source, &entry.locator, &bytes, Strategy::Fastest) {
+                Ok(l) => l,
+                Err(reason) => return failed(reason),
+            };
         // The blur measure's window at full resolution: cut from the full image if the decode
         // made one, else decoded on its own (a region of a JPEG).
         let (width, height) = (loaded.decoded.width, loaded.decoded.height);

@@ -78,6 +78,10 @@ pub trait GallerySource: Sync {
     fn read(&self, locator: &Locator) -> io::Result<Vec<u8>>;
     /// Current size and mtime, to check that a file is unchanged before acting on it.
     fn stat(&self, locator: &Locator) -> io::Result<(u64, i64)>;
+    /// The platform's decoder for formats the engine's build cannot decode (HEIF on phones).
+    fn decoder(&self) -> Option<&dyn crate::decode::PlatformDecoder> {
+        None
+    }
 }
 
 /// File extensions worth looking at. Anything else (videos, documents, sidecars) is ignored.

@@ -110,12 +110,7 @@ fn compute(
     if crate::source::content_hash(&bytes) != job.hash {
         return Err("changed since it was indexed".into());
     }
-    let ext = job
-        .locator
-        .to_path()
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase());
-    let img = decode::load(&bytes, ext.as_deref(), Strategy::Fastest)
+    let img = decode::load_from(source, &job.locator, &bytes, Strategy::Fastest)
         .map_err(|e| e.to_string())?
         .decoded
         .image;

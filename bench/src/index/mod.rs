@@ -10,6 +10,7 @@ use std::process::Command;
 use precious_engine::{Engine, Error, Result, ScanReport};
 use report::{GalleryInfo, IndexBench, ScanRun};
 
+mod heif;
 mod report;
 
 use crate::tooling::{
@@ -42,6 +43,9 @@ pub struct Args {
     /// Skip the Python baselines (clustimage, Pillow)
     #[arg(long)]
     pub no_baselines: bool,
+    /// Photos of the gallery also encoded as HEIC and scanned beside their JPEGs (0: skip)
+    #[arg(long, default_value_t = 40)]
+    pub heic: usize,
     /// Photos for the one-thread decode timings
     #[arg(long, default_value_t = 200)]
     pub decode_sample: usize,
@@ -83,6 +87,13 @@ pub fn run(args: Args, json: bool) -> Result<()> {
     for b in &backbones {
         runs.extend(cold_and_rescan(&work, &gallery, "phone-like", b)?);
     }
+    let mut heic = Vec::new();
+    if args.heic > 0 {
+        let dir = heif::heic_set(&work, &gallery, &files, args.heic)?;
+        for (sub, name) in [("jpeg", "heic-set-jpeg"), ("heic", "heic-set-heic")] {
+            heic.extend(cold_and_rescan(&work, &dir.join(sub), name, &backbones[0])?);
+        }
+    }
     let big_dir = args
         .big
         .clone()
@@ -120,6 +131,7 @@ pub fn run(args: Args, json: bool) -> Result<()> {
         cores: crate::tooling::cores(),
         gallery: info,
         runs,
+        heic,
         big,
         refresh,
         decode,

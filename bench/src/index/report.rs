@@ -76,6 +76,8 @@ pub struct IndexBench {
     pub cores: usize,
     pub gallery: GalleryInfo,
     pub runs: Vec<ScanRun>,
+    /// The same pictures as JPEG and HEIC (`super::heif`).
+    pub heic: Vec<ScanRun>,
     /// Cold scans and rescans of the 10,000-photo set.
     pub big: Vec<ScanRun>,
     pub refresh: Option<RefreshBench>,
@@ -164,6 +166,7 @@ impl IndexBench {
                 .join(", ")
         );
         s += &self.throughput_table();
+        s += &super::heif::table(&self.heic);
         s += &self.stage_table();
         s += &self.decode_table();
         s += &self.big_table();
@@ -442,6 +445,12 @@ mod tests {
                 run("cold", "tract", 1000, 20.0, 120.0),
                 run("rescan", "tract", 0, 0.05, 30.0),
             ],
+            heic: [("heic-set-jpeg", 4.0), ("heic-set-heic", 10.0)]
+                .map(|(gallery, wall)| ScanRun {
+                    gallery: gallery.into(),
+                    ..run("cold", "tract", 40, wall, 300.0)
+                })
+                .into(),
             big: vec![run("rescan", "tract", 0, 2.5, 40.0)],
             refresh: None,
             decode: vec![],
@@ -464,5 +473,6 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("ort not measured: no library"));
+        assert!(md.contains("HEIC indexes at 0.40x the JPEG rate"), "{md}");
     }
 }

@@ -38,8 +38,11 @@ fn scan_status_pick_show_json() {
     for k in ["indexed", "failed", "unsupported", "gone"] {
         assert!(photos[k].is_u64(), "status.photos.{k}");
     }
-    assert_eq!(photos["failed"], 1, "the demo's truncated JPEG");
-    assert_eq!(photos["unsupported"], 1, "the demo's HEIC");
+    assert_eq!(
+        photos["failed"], 2,
+        "the demo's truncated JPEG and damaged HEIC"
+    );
+    assert_eq!(photos["unsupported"], 0);
     let errors = status["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2);
     assert!(errors

@@ -12,6 +12,8 @@ mod delete_safety;
 mod duplicates;
 mod fuzz_regressions;
 mod head_training_parity;
+#[cfg(feature = "heif")]
+mod heif;
 mod hostile;
 mod jpeg_codec;
 mod labels;
