@@ -30,20 +30,37 @@ pub fn heic_set(work: &Path, gallery: &Path, files: &[PathBuf], n: usize) -> Res
     for sub in ["jpeg", "heic"] {
         std::fs::create_dir_all(dir.join(sub)).map_err(|e| Error::io(&dir, e))?;
     }
-    for (i, src) in files.iter().take(n).enumerate() {
-        let jpeg = dir.join("jpeg").join(format!("IMG_{i:04}.jpg"));
-        std::fs::copy(src, &jpeg).map_err(|e| Error::io(src, e))?;
-        let heic = dir.join("heic").join(format!("IMG_{i:04}.HEIC"));
-        run_tool(
-            Command::new("heif-enc")
-                .args(["-q", "50", "-t", "320", "-o"])
-                .arg(&heic)
-                .arg(src),
-        )
-        .map_err(|e| invalid(format!("heif-enc (apt libheif-examples) failed: {e}")))?;
-    }
+    // One heif-enc per core (x265 takes seconds per photo).
+    let jobs: Vec<(usize, &PathBuf)> = files.iter().take(n).enumerate().collect();
+    let cores = crate::tooling::cores().max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .chunks(jobs.len().div_ceil(cores).max(1))
+            .map(|chunk| {
+                scope.spawn(|| chunk.iter().try_for_each(|&(i, src)| encode(&dir, i, src)))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|w| w.join().expect("an encoding thread panicked"))
+    })?;
     std::fs::write(&done, b"").map_err(|e| Error::io(&done, e))?;
     Ok(dir)
+}
+
+/// Copies photo `i` into `dir/jpeg` and encodes it into `dir/heic`.
+fn encode(dir: &Path, i: usize, src: &Path) -> Result<()> {
+    let jpeg = dir.join("jpeg").join(format!("IMG_{i:04}.jpg"));
+    std::fs::copy(src, &jpeg).map_err(|e| Error::io(src, e))?;
+    let heic = dir.join("heic").join(format!("IMG_{i:04}.HEIC"));
+    run_tool(
+        Command::new("heif-enc")
+            .args(["-q", "50", "-t", "320", "-o"])
+            .arg(&heic)
+            .arg(src),
+    )
+    .map(drop)
+    .map_err(|e| invalid(format!("heif-enc (apt libheif-examples) failed: {e}")))
 }
 
 /// The comparison table: each format's cold scan, and HEIC's rate as a share of JPEG's.
