@@ -177,6 +177,30 @@ struct FileRecord {
     hash: [u8; 32],
 }
 
+/// Makes every third extra photo a Live Photo (a `.MOV` beside it) and every fifth a RAW+JPEG
+/// pair (a `.DNG`), so trash and restore move assets of two and three files. Their bytes are
+/// stand-ins of a few hundred KB (a QuickTime `ftyp` box, a TIFF header, then the photo's bytes
+/// repeated): the engine pairs by name and only hashes companions.
+fn write_companions(more: &Path, extra: &[PathBuf]) -> Result<()> {
+    for (i, p) in extra.iter().enumerate() {
+        let parent = p.parent().and_then(|d| d.file_name()).unwrap_or_default();
+        let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+        let stem = format!("{}_{stem}", parent.to_string_lossy());
+        let photo = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let body: Vec<u8> = photo.iter().cycle().take(300_000).copied().collect();
+        for (every, ext, head) in [
+            (3, "MOV", &b"\0\0\0\x14ftypqt  \0\0\0\0qt  "[..]),
+            (5, "DNG", &b"II*\0\x08\0\0\0"[..]),
+        ] {
+            if i % every == 0 {
+                let f = more.join(format!("{stem}.{ext}"));
+                std::fs::write(&f, [head, &body].concat()).map_err(|e| Error::io(&f, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Where each acted photo is after recovery (ids of photos in the trash).
 type InTrash = BTreeSet<i64>;
 
@@ -190,6 +214,8 @@ pub struct Rig {
     /// Gallery files, and photos acted on by trash and restore (every indexed photo).
     pub files: usize,
     pub acted: usize,
+    /// Companion files of the acted photos' assets (moved with them).
+    pub companion_files: usize,
     data_home: PathBuf,
     exe: PathBuf,
     opts: RigOptions,
@@ -199,6 +225,8 @@ pub struct Rig {
     /// The index an uninterrupted scan of the whole gallery makes: locator -> (state, hash).
     index: Index,
     acted_photos: Vec<(i64, PathBuf)>,
+    /// The companion files of each acted photo's asset (Live Photo videos, RAWs).
+    companions: HashMap<i64, Vec<PathBuf>>,
     /// Database after indexing `gallery/base` and labeling; the scan op starts here (or from
     /// nothing).
     tpl_base: PathBuf,
@@ -386,6 +414,7 @@ impl Rig {
             );
             std::fs::copy(p, more.join(&name)).map_err(|e| Error::io(p, e))?;
         }
+        write_companions(&more, &opts.extra)?;
         let mut records = Vec::new();
         for e in walkdir::WalkDir::new(&gallery).sort_by_file_name() {
             let e = e.map_err(|e| invalid(e.to_string()))?;
@@ -406,6 +435,7 @@ impl Rig {
             startup_s: 0.0,
             files: records.len(),
             acted: 0,
+            companion_files: 0,
             data_home: data_home.to_path_buf(),
             exe: exe.to_path_buf(),
             opts,
@@ -413,6 +443,7 @@ impl Rig {
             labels: Vec::new(),
             index: BTreeMap::new(),
             acted_photos: Vec::new(),
+            companions: HashMap::new(),
             chain: None,
         };
         rig.build_templates(runner)?;
@@ -453,6 +484,18 @@ impl Rig {
                 .query_map([], |r| Ok((r.get(0)?, Locator(r.get(1)?).to_path())))?
                 .collect::<rusqlite::Result<_>>()?;
             self.acted = self.acted_photos.len();
+            let pairs: Vec<(i64, Vec<u8>)> = c
+                .prepare(
+                    "SELECT p.id, c.locator FROM companions c JOIN photos p ON p.locator = c.photo
+                     ORDER BY c.locator",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, locator) in pairs {
+                let path = Locator(locator).to_path();
+                self.companions.entry(id).or_default().push(path);
+                self.companion_files += 1;
+            }
         }
         copy_db(&self.db, &self.tpl_full)?;
         let mut fastest = f64::MAX;
@@ -462,6 +505,11 @@ impl Rig {
         }
         self.startup_s = fastest;
         Ok(())
+    }
+
+    /// Acted photos whose asset has companion files.
+    pub fn companions_assets(&self) -> usize {
+        self.companions.len()
     }
 
     /// The `precious` command on the rig's database and trash sandbox, with JSON output.
@@ -772,10 +820,23 @@ impl Rig {
             .map(|t| t.id)
             .collect();
         let mut in_trash = InTrash::new();
+        let mut asset_files = 0;
         for (id, path) in &self.acted_photos {
             let moved = in_trash_paths.contains(path);
             if moved {
                 in_trash.insert(*id);
+            }
+            // An asset is whole: its companions are where its photo is.
+            for c in self.companions.get(id).into_iter().flatten() {
+                if in_trash_paths.contains(c) != moved {
+                    problems.push(format!(
+                        "half an asset: photo {id} {} but {} {}",
+                        if moved { "in the trash" } else { "in place" },
+                        c.display(),
+                        if moved { "in place" } else { "in the trash" }
+                    ));
+                }
+                asset_files += usize::from(moved);
             }
             if moved != journal.contains(id) {
                 problems.push(format!(
@@ -785,9 +846,9 @@ impl Rig {
                 ));
             }
         }
-        if in_trash_paths.len() != in_trash.len() {
+        if in_trash_paths.len() != in_trash.len() + asset_files {
             problems.push(format!(
-                "{} files in the trash, {} of them photos acted on",
+                "{} files in the trash, {} of them photos acted on and {asset_files} their companions",
                 in_trash_paths.len(),
                 in_trash.len()
             ));

@@ -130,6 +130,17 @@ pub struct PhotoDetails {
     pub split: Option<Split>,
     pub thumbnail: Option<String>,
     pub features: Option<FeatureSummary>,
+    /// The other files of its asset (a Live Photo's video, a RAW+JPEG's RAW), trashed and
+    /// restored with it.
+    pub companions: Vec<CompanionFile>,
+}
+
+/// A file that belongs to a photo's asset (`crate::assets`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CompanionFile {
+    pub path: String,
+    pub kind: crate::assets::CompanionKind,
+    pub bytes: u64,
 }
 
 pub(crate) fn parse_label(s: &str) -> Label {
@@ -470,11 +481,20 @@ impl Engine {
                             .filter(|p| p.exists())
                             .map(|p| p.display().to_string()),
                         features: None,
+                        companions: Vec::new(),
                     })
                 },
             )
             .optional()?
             .ok_or(Error::NoSuchPhoto(id))?;
+        d.companions = crate::store::companions::of_photo(conn, id)?
+            .into_iter()
+            .map(|c| CompanionFile {
+                path: c.locator.display(),
+                kind: c.kind,
+                bytes: c.size,
+            })
+            .collect();
         let feat = conn
             .query_row(
                 "SELECT embedding, length(hog), sharpness, brightness, dark_share, bright_share, colorfulness, phash,

@@ -35,10 +35,7 @@ pub enum Sniffed {
     Unknown,
 }
 
-const RAW_EXTENSIONS: &[&str] = &[
-    "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef",
-    "srw", "x3f", "raw", "rwl", "3fr", "iiq",
-];
+use crate::assets::RAW_EXTENSIONS;
 
 /// Major brands of HEIF still images: HEVC-coded (`heic`, `heix`, Apple's and Samsung's
 /// photos; `hevc`/`hevx` image sequences), AV1-coded (`avif`, `avis`), and the generic `mif1`

@@ -7,6 +7,7 @@
 //! choose what to label.
 
 pub mod act;
+pub mod assets;
 pub mod cluster;
 pub mod decode;
 pub mod duplicates;
@@ -36,8 +37,8 @@ pub use act::{
 };
 pub use duplicates::{Decision, DuplicateOptions, Duplicates, Tier};
 pub use engine::{
-    Engine, FeatureSummary, FileError, Label, LabelCounts, PhotoCounts, PhotoDetails, Split,
-    Status, APP_ID,
+    CompanionFile, Engine, FeatureSummary, FileError, Label, LabelCounts, PhotoCounts,
+    PhotoDetails, Split, Status, APP_ID,
 };
 pub use error::{Error, Result};
 pub use learn::train::{Method, TrainConfig};

@@ -66,6 +66,9 @@ pub struct ScanReport {
     pub unsupported: usize,
     /// Previously present photos no longer listed.
     pub gone: usize,
+    /// Files paired with a photo as part of its asset (Live Photo videos, RAWs of RAW+JPEG).
+    #[serde(default)]
+    pub companions: usize,
     pub decode_paths: DecodePathCounts,
     pub stage_seconds: StageSeconds,
     pub cancelled: bool,
@@ -271,27 +274,15 @@ pub fn scan(
     let mut prog = ScanProgress::default();
     let known = store.known()?;
 
-    // 1. List and split into unchanged / to index / problems.
-    let mut todo: Vec<Entry> = Vec::new();
+    // 1. List, pair each Live Photo's video and each RAW+JPEG's RAW with its image
+    //    (`assets`), and split the photo candidates into unchanged / to index / problems.
+    let mut listed: Vec<Entry> = Vec::new();
     let mut problems: Vec<(Entry, String)> = Vec::new();
     let mut seen: HashSet<Locator> = HashSet::new();
     source.list(&mut |item| {
         prog.listed += 1;
         match item {
-            Listed::Entry(e) => {
-                let unchanged = known.get(&e.locator).is_some_and(|k| {
-                    k.size == e.size
-                        && k.mtime_ns == e.mtime_ns
-                        && k.state != "gone"
-                        && (k.state != "indexed" || k.current_features)
-                });
-                seen.insert(e.locator.clone());
-                if unchanged {
-                    report.unchanged += 1;
-                } else {
-                    todo.push(e);
-                }
-            }
+            Listed::Entry(e) => listed.push(e),
             Listed::Problem { locator, reason } => {
                 seen.insert(locator.clone());
                 problems.push((
@@ -309,6 +300,25 @@ pub fn scan(
             progress(&prog);
         }
     });
+    let (candidates, companions) = crate::assets::pair(listed);
+    let mut todo: Vec<Entry> = Vec::new();
+    for e in candidates {
+        let unchanged = known.get(&e.locator).is_some_and(|k| {
+            k.size == e.size
+                && k.mtime_ns == e.mtime_ns
+                && k.state != "gone"
+                && (k.state != "indexed" || k.current_features)
+        });
+        seen.insert(e.locator.clone());
+        if unchanged {
+            report.unchanged += 1;
+        } else {
+            todo.push(e);
+        }
+    }
+    // A RAW that was a lone file before and has its JPEG now: its old row is not "gone".
+    seen.extend(companions.iter().map(|c| c.entry.locator.clone()));
+    report.companions = companions.len();
     report.listed = prog.listed;
 
     // 2. What disappeared, and which content can be reused. Rows that are gone (now or before)
@@ -429,6 +439,7 @@ pub fn scan(
             w.gone(*id)?;
             report.gone += 1;
         }
+        crate::store::companions::replace(&tx, &roots, &companions)?;
         tx.commit()?;
     }
     report.stage_seconds = stages.seconds();

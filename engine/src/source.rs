@@ -84,7 +84,8 @@ pub trait GallerySource: Sync {
     }
 }
 
-/// File extensions worth looking at. Anything else (videos, documents, sidecars) is ignored.
+/// File extensions worth looking at (plus Live Photo videos, listed to be paired with their
+/// image: [`crate::assets`]). Anything else (other videos, documents, sidecars) is ignored.
 /// The content decides the format; the extension only decides whether to look.
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "heic", "heif", "hif", "avif", "bmp",
@@ -104,6 +105,16 @@ pub fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// An image, or a video that may be a Live Photo's other half.
+fn is_listed(path: &Path) -> bool {
+    has_image_extension(path)
+        || path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            crate::assets::LIVE_VIDEO_EXTENSIONS
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(e))
+        })
 }
 
 fn is_skipped_name(name: &std::ffi::OsStr) -> bool {
@@ -160,19 +171,17 @@ impl GallerySource for FsSource {
                 .filter_entry(|e| e.depth() == 0 || !is_skipped_name(e.file_name()));
             for item in walker {
                 match item {
-                    Ok(e) if e.file_type().is_file() && has_image_extension(e.path()) => {
-                        match e.metadata() {
-                            Ok(m) => visit(Listed::Entry(Entry {
-                                locator: Locator::from_path(e.path()),
-                                size: m.len(),
-                                mtime_ns: mtime_ns(&m),
-                            })),
-                            Err(err) => visit(Listed::Problem {
-                                locator: Locator::from_path(e.path()),
-                                reason: io_reason(&err.into()),
-                            }),
-                        }
-                    }
+                    Ok(e) if e.file_type().is_file() && is_listed(e.path()) => match e.metadata() {
+                        Ok(m) => visit(Listed::Entry(Entry {
+                            locator: Locator::from_path(e.path()),
+                            size: m.len(),
+                            mtime_ns: mtime_ns(&m),
+                        })),
+                        Err(err) => visit(Listed::Problem {
+                            locator: Locator::from_path(e.path()),
+                            reason: io_reason(&err.into()),
+                        }),
+                    },
                     Ok(_) => {}
                     Err(err) => {
                         // Unreadable folders and symlink loops: report the ones that could hold

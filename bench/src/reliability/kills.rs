@@ -171,6 +171,7 @@ fn run_in(dir: &Path, data_home: &Path, args: &Args) -> Result<Part> {
             "seed": args.seed,
             "gallery_files": rig.files,
             "indexed_photos": rig.acted,
+            "companion_files": rig.companion_files,
             "extra_photos": extra.len(),
             "train": {"views": VIEWS, "steps": STEPS},
             "start_up_s": rig.startup_s,
@@ -232,7 +233,10 @@ fn markdown(
     }
     md.push_str(&format!(
         "\nGallery: the demo gallery plus {extra} CIFAR-10 test photos ({} files, {} indexed \
-         photos; 24 labels on the demo photos, 20 train and 4 test). Operations, each from its \
+         photos; 24 labels on the demo photos, 20 train and 4 test). {} of the CIFAR photos are \
+         assets of several files (every third a Live Photo with a `.MOV`, every fifth a \
+         RAW+JPEG pair with a `.DNG`), so trash and restore move multi-file assets: a kill \
+         between two files of one asset must leave none half in the trash. Operations, each from its \
          start state: `scan` of the whole gallery (from the labeled demo index, or from an empty \
          database every third kill); `train --views {VIEWS} \
          --steps {STEPS}`; `trash` of every indexed photo; `restore` of them. Each child runs \
@@ -240,7 +244,8 @@ fn markdown(
          A kill survives when, after it: the database passes `PRAGMA integrity_check` and \
          `foreign_key_check`; every label is there unchanged; after recovery every file is at \
          its path with its original bytes or in the trash with them, and the journal says \
-         which; and the same command run again completes (scan: the same index as an \
+         which, with every asset whole (its companions where its photo is); and the same \
+         command run again completes (scan: the same index as an \
          uninterrupted scan, every file committed before the kill skipped; train: a model on \
          the same labels, and `suggest` works; trash then restore: every photo back \
          byte-identical; restore then trash: every photo trashable again). *Mid-operation*: \
@@ -250,6 +255,7 @@ fn markdown(
          some photos moved, or journal rows planned).\n",
         rig.files,
         rig.acted,
+        rig.companions_assets(),
         rig.startup_s * 1000.0
     ));
     let findings: Vec<String> = rows

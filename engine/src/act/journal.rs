@@ -14,6 +14,7 @@ use crate::Result;
 #[derive(Clone, Debug)]
 pub(super) struct Action {
     pub(super) id: i64,
+    pub(super) batch: i64,
     pub(super) photo_id: i64,
     pub(super) kind: ActionKind,
     pub(super) original: Locator,
@@ -21,6 +22,8 @@ pub(super) struct Action {
     pub(super) mtime_ns: i64,
     pub(super) hash: [u8; 32],
     pub(super) trashed_as: Option<Vec<u8>>,
+    /// A companion file of the photo's asset (`crate::assets`), not the photo's own file.
+    pub(super) companion: bool,
 }
 
 impl Action {
@@ -47,8 +50,8 @@ pub(super) fn next_batch(conn: &Connection) -> Result<i64> {
 pub(super) fn journal_planned(conn: &Connection, batch: i64, a: &Action) -> Result<i64> {
     conn.execute(
         "INSERT INTO actions (batch, photo_id, kind, state, original, size, mtime_ns, content_hash,
-                              trashed_as, created_at)
-         VALUES (?1, ?2, ?3, 'planned', ?4, ?5, ?6, ?7, ?8, ?9)",
+                              trashed_as, created_at, companion)
+         VALUES (?1, ?2, ?3, 'planned', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             batch,
             a.photo_id,
@@ -58,7 +61,8 @@ pub(super) fn journal_planned(conn: &Connection, batch: i64, a: &Action) -> Resu
             a.mtime_ns,
             a.hash.to_vec(),
             a.trashed_as,
-            now_secs()
+            now_secs(),
+            a.companion
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -86,7 +90,8 @@ pub(super) fn actions(
     args: impl rusqlite::Params,
 ) -> Result<Vec<Action>> {
     let sql = format!(
-        "SELECT id, photo_id, kind, original, size, mtime_ns, content_hash, trashed_as
+        "SELECT id, photo_id, kind, original, size, mtime_ns, content_hash, trashed_as, companion,
+                batch
          FROM actions WHERE {filter} ORDER BY id"
     );
     let mut stmt = conn.prepare(&sql)?;
@@ -105,15 +110,20 @@ pub(super) fn actions(
             mtime_ns: r.get(5)?,
             hash: hash.try_into().unwrap_or_default(),
             trashed_as: r.get(7)?,
+            companion: r.get(8)?,
+            batch: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The photo's `done` trash row: the photo is in the trash.
-pub(super) fn live_trash(conn: &Connection, photo_id: i64) -> Result<Option<Action>> {
+/// The photo's `done` trash rows, its own file's first, then its companions': the photo is in
+/// the trash while it has any.
+pub(super) fn live_trash(conn: &Connection, photo_id: i64) -> Result<Vec<Action>> {
     let filter = "kind = 'trash' AND state = 'done' AND photo_id = ?1";
-    Ok(actions(conn, filter, [photo_id])?.pop())
+    let mut rows = actions(conn, filter, [photo_id])?;
+    rows.sort_by_key(|a| (a.companion, a.id));
+    Ok(rows)
 }
 
 /// Why photo `id`, which has no live trash row, cannot be restored or purged.

@@ -177,6 +177,9 @@ impl Engine {
     }
 }
 
+/// A journal row as settled: how it ended and why.
+type SettledRow = (journal::Action, ActStatus, Option<String>);
+
 /// `ids` without repeats, in first-seen order (a photo is acted on once per request).
 fn unique(ids: &[i64]) -> Vec<i64> {
     let mut seen = HashSet::new();

@@ -39,8 +39,13 @@ impl Engine {
                 ..ActReport::default()
             };
             for t in trashed {
+                let companion = t.companion;
                 let o = e.purge_one(report.batch, t, &listed)?;
-                report.push(o);
+                match (companion, o.status) {
+                    // A companion file of an asset: its bytes count, the photo is listed once.
+                    (true, ActStatus::Done) => report.bytes += o.bytes,
+                    _ => report.push(o),
+                }
             }
             Ok(report)
         })
@@ -104,8 +109,9 @@ impl Engine {
         let trash_row: Option<i64> = self
             .conn()
             .query_row(
-                "SELECT id FROM actions WHERE kind = 'trash' AND state = 'done' AND photo_id = ?1",
-                [a.photo_id],
+                "SELECT id FROM actions
+                 WHERE kind = 'trash' AND state = 'done' AND photo_id = ?1 AND original = ?2",
+                params![a.photo_id, a.original.0],
                 |r| r.get(0),
             )
             .optional()?;

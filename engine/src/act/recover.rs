@@ -1,9 +1,11 @@
 //! Settling the `planned` journal rows a crash left ([`Engine::recover`]), from what is on
 //! disk; every action runs it first.
 
-use super::journal::actions;
+use std::collections::BTreeMap;
+
+use super::journal::{actions, live_trash};
 use super::listing::OsTrash;
-use super::{ActionKind, RecoveryReport, Settled};
+use super::{ActStatus, ActionKind, RecoveryReport, Settled, SettledRow};
 use crate::{Engine, Result};
 
 impl Engine {
@@ -23,6 +25,8 @@ impl Engine {
             OsTrash::list()?
         };
         let mut report = RecoveryReport::default();
+        // The rows of one asset's trash or restore (same batch and photo) settle together.
+        let mut assets: BTreeMap<(i64, i64, bool), Vec<SettledRow>> = BTreeMap::new();
         for a in planned {
             let (status, reason) = match a.kind {
                 ActionKind::Trash => self.settle_trash(&a, &listed, None)?,
@@ -34,8 +38,32 @@ impl Engine {
                 photo_id: a.photo_id,
                 kind: a.kind,
                 status,
-                reason,
+                reason: reason.clone(),
             });
+            if a.kind != ActionKind::Purge {
+                let key = (a.batch, a.photo_id, a.kind == ActionKind::Trash);
+                assets.entry(key).or_default().push((a, status, reason));
+            }
+        }
+        for ((batch, photo_id, trash), mut rows) in assets {
+            let done = rows
+                .iter()
+                .filter(|(_, s, _)| *s == ActStatus::Done)
+                .count();
+            if done == 0 || done == rows.len() {
+                continue;
+            }
+            if trash {
+                // Killed between two files of an asset's trash: put back what moved.
+                rows.sort_by_key(|(a, ..)| (a.companion, a.id));
+                self.whole_asset(batch, rows)?;
+            } else {
+                // Killed between two files of an asset's restore: bring back the rest.
+                let listed = OsTrash::list()?;
+                for t in live_trash(self.conn(), photo_id)? {
+                    self.restore_file(batch, t, &listed)?;
+                }
+            }
         }
         Ok(report)
     }

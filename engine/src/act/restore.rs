@@ -8,7 +8,8 @@ use rusqlite::params;
 use super::journal::{journal_planned, live_trash, next_batch, not_trashed, settle, Action};
 use super::listing::{trash_reason, OsTrash};
 use super::{
-    refused, unique, ActReport, ActStatus, ActionKind, PhotoOutcome, RestoreReport, INTERRUPTED,
+    outcome, refused, unique, ActReport, ActStatus, ActionKind, PhotoOutcome, RestoreReport,
+    INTERRUPTED,
 };
 use crate::os_trash as trash;
 use crate::source::hash_file;
@@ -75,10 +76,50 @@ impl Engine {
         Ok((ActStatus::Failed, Some(why.into())))
     }
 
+    /// Restores photo `id` with every file of its asset that went to the trash with it, or none
+    /// of them: each must still be in the trash (or already back) and its path free.
     fn restore_one(&mut self, batch: i64, id: i64, listed: &OsTrash) -> Result<PhotoOutcome> {
-        let Some(trashed) = live_trash(self.conn(), id)? else {
+        let rows = live_trash(self.conn(), id)?;
+        if rows.is_empty() {
             return Ok(refused(id, String::new(), not_trashed(self.conn(), id)?));
-        };
+        }
+        let main = rows[0].clone();
+        for t in &rows {
+            match listed.item_of(t) {
+                Some(item) if item.original_path().symlink_metadata().is_ok() => {
+                    let why = conflict(&item.original_path());
+                    return Ok(main.outcome(ActStatus::Conflict, Some(why)));
+                }
+                Some(_) => {}
+                None if hash_file(&t.original.to_path()).is_ok_and(|h| h == t.hash) => {}
+                None => {
+                    let why = format!(
+                        "{}: no longer in the OS trash (emptied, or restored elsewhere)",
+                        t.original.display()
+                    );
+                    return Ok(main.outcome(ActStatus::Refused, Some(why)));
+                }
+            }
+        }
+        let bytes: u64 = rows.iter().map(|t| t.size).sum();
+        let mut problem = None;
+        for t in rows {
+            let o = self.restore_file(batch, t, listed)?;
+            if o.status != ActStatus::Done && problem.is_none() {
+                problem = Some(o);
+            }
+        }
+        Ok(problem
+            .unwrap_or_else(|| outcome(id, main.original.display(), ActStatus::Done, bytes, None)))
+    }
+
+    /// Puts one trashed file back (a photo's own, or a companion of its asset).
+    pub(super) fn restore_file(
+        &mut self,
+        batch: i64,
+        trashed: Action,
+        listed: &OsTrash,
+    ) -> Result<PhotoOutcome> {
         let mut a = Action {
             kind: ActionKind::Restore,
             ..trashed
@@ -125,8 +166,8 @@ impl Engine {
         }
     }
 
-    /// Settles a restore row and, if the file left the trash (`out_of_trash`), turns the
-    /// photo's live trash row `undone`, in one transaction.
+    /// Settles a restore row and, if the file left the trash (`out_of_trash`), turns the live
+    /// trash row of that file `undone`, in one transaction.
     fn finish_restore(
         &mut self,
         a: &Action,
@@ -139,8 +180,8 @@ impl Engine {
         if out_of_trash {
             tx.execute(
                 "UPDATE actions SET state = 'undone', finished_at = ?2
-                 WHERE kind = 'trash' AND state = 'done' AND photo_id = ?1",
-                params![a.photo_id, now_secs()],
+                 WHERE kind = 'trash' AND state = 'done' AND photo_id = ?1 AND original = ?3",
+                params![a.photo_id, now_secs(), a.original.0],
             )?;
         }
         tx.commit()?;

@@ -9,8 +9,8 @@ use rusqlite::OptionalExtension;
 use super::journal::{claimed, journal_planned, live_trash, next_batch, settle, Action};
 use super::listing::{as_trash_records, os_bytes, trash_reason, OsTrash};
 use super::{
-    refused, unique, ActReport, ActStatus, ActionKind, PhotoOutcome, TrashReport, TrashedPhoto,
-    INTERRUPTED,
+    outcome, refused, unique, ActReport, ActStatus, ActionKind, PhotoOutcome, SettledRow,
+    TrashReport, TrashedPhoto, INTERRUPTED,
 };
 use crate::os_trash as trash;
 use crate::source::{hash_file, io_reason, mtime_ns, Locator};
@@ -18,18 +18,22 @@ use crate::{Engine, Result};
 
 const CHANGED: &str = "changed since it was indexed";
 
-/// One photo of a trash request between the move and its settlement.
+/// One photo of a trash request between the moves and their settlement.
 enum Step {
     /// Refused: nothing was journaled or touched.
     Finished(PhotoOutcome),
-    /// Journaled and handed to the trash; the move's error, if it returned one.
-    Moved(Action, Option<String>),
+    /// Journaled and handed to the trash, file by file (the photo's own first, then its
+    /// companions'), each with the move's error if it returned one.
+    Moved(Vec<(Action, Option<String>)>),
 }
 
 impl Engine {
-    /// Moves photos to the OS trash. Each must be indexed and its file exactly as indexed (size,
-    /// mtime and content hash); any other is refused with a reason and not touched, and the
-    /// rest go on. Settles interrupted actions first.
+    /// Moves photos to the OS trash, each with the other files of its asset (a Live Photo's
+    /// video, a RAW+JPEG's RAW: `crate::assets`). Each must be indexed and every file exactly
+    /// as indexed or listed (size, mtime, and the photo's content hash); any other is refused
+    /// with a reason and not touched, and the rest go on. An asset goes whole or not at all: if
+    /// one of its files cannot be moved, those that were are put back. Settles interrupted
+    /// actions first.
     pub fn trash(&mut self, ids: &[i64]) -> Result<TrashReport> {
         self.exclusively(|e| {
             let recovered = e.settle_planned()?;
@@ -37,10 +41,15 @@ impl Engine {
             let mut steps = Vec::with_capacity(ids.len());
             for id in unique(ids) {
                 steps.push(match e.plan_trash(batch, id)? {
-                    Ok(a) => {
-                        let failure = trash::delete(a.original.to_path()).err();
-                        Step::Moved(a, failure.map(|f| trash_reason(&f)))
-                    }
+                    Ok(parts) => Step::Moved(
+                        parts
+                            .into_iter()
+                            .map(|a| {
+                                let failure = trash::delete(a.original.to_path()).err();
+                                (a, failure.map(|f| trash_reason(&f)))
+                            })
+                            .collect(),
+                    ),
                     Err(o) => Step::Finished(o),
                 });
             }
@@ -58,9 +67,13 @@ impl Engine {
             for step in steps {
                 report.push(match step {
                     Step::Finished(o) => o,
-                    Step::Moved(a, failure) => {
-                        let (status, reason) = e.settle_trash(&a, &listed, failure)?;
-                        a.outcome(status, reason)
+                    Step::Moved(parts) => {
+                        let mut settled = Vec::with_capacity(parts.len());
+                        for (a, failure) in parts {
+                            let (status, reason) = e.settle_trash(&a, &listed, failure)?;
+                            settled.push((a, status, reason));
+                        }
+                        e.whole_asset(batch, settled)?
                     }
                 });
             }
@@ -68,12 +81,69 @@ impl Engine {
         })
     }
 
+    /// One outcome for an asset's settled trash rows. If some files moved and others did not,
+    /// the moved ones are put back (journaled restores), so no asset is ever half in the trash.
+    pub(super) fn whole_asset(
+        &mut self,
+        batch: i64,
+        settled: Vec<SettledRow>,
+    ) -> Result<PhotoOutcome> {
+        let main = settled[0].0.clone();
+        let bytes: u64 = settled.iter().map(|(a, ..)| a.size).sum();
+        let failed = settled.iter().find(|(_, s, _)| *s != ActStatus::Done);
+        let Some((failed, status, reason)) = failed else {
+            return Ok(outcome(
+                main.photo_id,
+                main.original.display(),
+                ActStatus::Done,
+                bytes,
+                None,
+            ));
+        };
+        let mut why = format!(
+            "{}: {}",
+            failed.original.display(),
+            reason.clone().unwrap_or_default()
+        );
+        let status = *status;
+        if settled.iter().any(|(_, s, _)| *s == ActStatus::Done) {
+            let listed = OsTrash::list()?;
+            let mut back = true;
+            for (a, ..) in settled.iter().filter(|(_, s, _)| *s == ActStatus::Done) {
+                let trash_row = live_trash(self.conn(), a.photo_id)?
+                    .into_iter()
+                    .find(|t| t.original == a.original);
+                if let Some(t) = trash_row {
+                    back &= self.restore_file(batch, t, &listed)?.status == ActStatus::Done;
+                }
+            }
+            why += if back {
+                "; the asset's other files were put back"
+            } else {
+                "; putting the asset's other files back failed too: see `precious trash --list`"
+            };
+        }
+        Ok(outcome(
+            main.photo_id,
+            main.original.display(),
+            status,
+            0,
+            Some(why),
+        ))
+    }
+
     /// What precious moved to the OS trash and has not restored, newest first. From the
     /// journal: an item emptied from the trash by other means is still listed.
     pub fn trashed(&self) -> Result<Vec<TrashedPhoto>> {
+        // One entry per photo, its asset's companion files' bytes included.
         let mut stmt = self.conn().prepare(
-            "SELECT photo_id, original, size, finished_at, batch FROM actions
-             WHERE kind = 'trash' AND state = 'done' ORDER BY finished_at DESC, id DESC",
+            "SELECT photo_id, original, size + COALESCE((SELECT SUM(c.size) FROM actions c
+                    WHERE c.kind = 'trash' AND c.state = 'done' AND c.companion = 1
+                      AND c.photo_id = a.photo_id AND c.batch = a.batch), 0),
+                    finished_at, batch
+             FROM actions a
+             WHERE kind = 'trash' AND state = 'done' AND companion = 0
+             ORDER BY finished_at DESC, id DESC",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(TrashedPhoto {
@@ -104,8 +174,26 @@ impl Engine {
         })
     }
 
-    /// Checks one photo and journals a committed `planned` trash row, or says why not.
-    fn plan_trash(&self, batch: i64, id: i64) -> Result<Result<Action, PhotoOutcome>> {
+    /// Test seam (feature `testing`): plans the trash of each photo's asset, moves only its
+    /// first file and stops, as a kill between two files of an asset would.
+    #[cfg(feature = "testing")]
+    pub fn trash_first_file_only(&mut self, ids: &[i64]) -> Result<()> {
+        self.exclusively(|e| {
+            let batch = next_batch(e.conn())?;
+            for &id in ids {
+                if let Ok(parts) = e.plan_trash(batch, id)? {
+                    trash::delete(parts[0].original.to_path())
+                        .map_err(|err| crate::Error::Invalid(trash_reason(&err)))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Checks one photo and the other files of its asset, and journals a committed `planned`
+    /// trash row for each (the photo's first), or says why not. Nothing is journaled unless
+    /// every file checks out.
+    fn plan_trash(&self, batch: i64, id: i64) -> Result<Result<Vec<Action>, PhotoOutcome>> {
         let conn = self.conn();
         let row = conn
             .query_row(
@@ -130,17 +218,18 @@ impl Engine {
             let why = format!("not an indexed photo (it is {state})");
             return Ok(Err(refused(id, path, why)));
         }
-        if live_trash(conn, id)?.is_some() {
+        if !live_trash(conn, id)?.is_empty() {
             return Ok(Err(refused(id, path, "already in the trash")));
         }
         let Some(hash) = hash.and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
             return Ok(Err(refused(id, path, "no content hash was stored")));
         };
-        if let Some(why) = differs(&original.to_path(), size, mtime, &hash) {
+        if let Some(why) = differs(&original.to_path(), size, mtime, Some(&hash)) {
             return Ok(Err(refused(id, path, why)));
         }
-        let mut a = Action {
+        let mut parts = vec![Action {
             id: 0,
+            batch,
             photo_id: id,
             kind: ActionKind::Trash,
             original,
@@ -148,9 +237,34 @@ impl Engine {
             mtime_ns: mtime,
             hash,
             trashed_as: None,
-        };
-        a.id = journal_planned(conn, batch, &a)?;
-        Ok(Ok(a))
+            companion: false,
+        }];
+        // Companions are checked against the listing (size and mtime), and their hash is taken
+        // now: the trash is searched for exactly these bytes afterwards.
+        for c in crate::store::companions::of_photo(conn, id)? {
+            let p = c.locator.to_path();
+            let checked = differs(&p, c.size, c.mtime_ns, None)
+                .map(Err)
+                .unwrap_or_else(|| hash_file(&p).map_err(|e| file_problem(&e)));
+            match checked {
+                Ok(hash) => parts.push(Action {
+                    original: c.locator,
+                    size: c.size,
+                    mtime_ns: c.mtime_ns,
+                    hash,
+                    companion: true,
+                    ..parts[0].clone()
+                }),
+                Err(why) => {
+                    let why = format!("{} ({}): {why}", c.locator.display(), c.kind.as_str());
+                    return Ok(Err(refused(id, path, why)));
+                }
+            }
+        }
+        for a in &mut parts {
+            a.id = journal_planned(conn, batch, a)?;
+        }
+        Ok(Ok(parts))
     }
 
     /// Settles a planned trash row from disk. `failure` is the error the move returned, if any.
@@ -181,9 +295,9 @@ impl Engine {
 }
 
 /// Why the file at `path` is not exactly what was indexed, or `None` if it is. Size and mtime
-/// are checked first (cheap), then the hash of the bytes read. A symbolic link is refused: the
+/// are checked first (cheap), then the hash of the bytes read (when one is given). A symbolic link is refused: the
 /// trash would take the link, not the photo.
-fn differs(path: &Path, size: u64, mtime: i64, hash: &[u8; 32]) -> Option<String> {
+fn differs(path: &Path, size: u64, mtime: i64, hash: Option<&[u8; 32]>) -> Option<String> {
     let meta = match path.symlink_metadata() {
         Ok(m) => m,
         Err(e) => return Some(file_problem(&e)),
@@ -197,6 +311,7 @@ fn differs(path: &Path, size: u64, mtime: i64, hash: &[u8; 32]) -> Option<String
     if mtime_ns(&meta) != mtime {
         return Some(format!("{CHANGED} (modified time)"));
     }
+    let hash = hash?;
     match hash_file(path) {
         Err(e) => Some(file_problem(&e)),
         Ok(h) if h != *hash => Some(format!("{CHANGED} (content)")),

@@ -140,6 +140,8 @@ struct Row {
     width: Option<f64>,
     height: Option<f64>,
     bytes: f64,
+    /// The asset's other files (Live Photo video, RAW): freed with the photo.
+    companion_bytes: u64,
     camera: bool,
     has_date: bool,
     embedding: Vec<f32>,
@@ -154,7 +156,8 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.display_path, p.format, p.width, p.height, p.size, p.has_camera_exif,
                 p.taken_at IS NOT NULL, f.embedding, h.vector, f.sharpness, f.brightness,
-                f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split, f.blur
+                f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split, f.blur,
+                (SELECT COALESCE(SUM(c.size), 0) FROM companions c WHERE c.photo = p.locator)
          FROM photos p JOIN features f ON f.photo_id = p.id
          LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
          WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id",
@@ -170,6 +173,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 width: r.get(3)?,
                 height: r.get(4)?,
                 bytes: r.get::<_, i64>(5)? as f64,
+                companion_bytes: r.get::<_, i64>(19)? as u64,
                 camera: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
                 has_date: r.get(7)?,
                 embedding: decode_f16(&r.get::<_, Vec<u8>>(8)?),
@@ -244,7 +248,10 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         ids: rows.iter().map(|r| r.id).collect(),
         groups,
         paths: rows.iter().map(|r| r.path.clone()).collect(),
-        bytes: rows.iter().map(|r| r.bytes as u64).collect(),
+        bytes: rows
+            .iter()
+            .map(|r| r.bytes as u64 + r.companion_bytes)
+            .collect(),
         quality: rows.iter().map(|r| r.quality).collect(),
         blur: rows.iter().map(|r| r.blur).collect(),
         screenshot_like,

@@ -181,4 +181,18 @@ pub const MIGRATIONS: &[&str] = &[
         decided_at      INTEGER NOT NULL        -- unix seconds
     );
     "#,
+    // 9: assets of several files (`crate::assets`): each Live Photo video and each RAW of a
+    // RAW+JPEG pair, with the photo it belongs to (by locator, as listed by the last scan), and
+    // the journal's rows for them (`companion` = 1), so a trash or restore covers every file.
+    r#"
+    CREATE TABLE companions (
+        locator         BLOB PRIMARY KEY,
+        photo           BLOB NOT NULL,          -- photos.locator of the image it belongs to
+        kind            TEXT NOT NULL CHECK (kind IN ('raw','live_video')),
+        size            INTEGER NOT NULL,
+        mtime_ns        INTEGER NOT NULL
+    );
+    CREATE INDEX companions_photo ON companions(photo);
+    ALTER TABLE actions ADD COLUMN companion INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

@@ -3,6 +3,7 @@
 //! can be rebuilt by a rescan.
 
 mod blob;
+pub mod companions;
 mod migrations;
 
 use std::collections::HashMap;

@@ -447,3 +447,104 @@ fn cli_trash_list_restore() {
     assert!(photos[0].1.exists());
     assert_eq!(run(&["trash", "--list"]).1, serde_json::json!([]));
 }
+
+/// Files in a gallery folder, by name.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A Live Photo (image + `.MOV` of the same name) and a RAW+JPEG pair are one asset each:
+/// listed once, their space counted whole, trashed and restored together; a changed companion
+/// refuses the whole asset; and a kill between two files of an asset is settled by putting
+/// back what moved. The companions' bytes are stand-ins (a QuickTime `ftyp` box, a TIFF
+/// header): pairing and acting never read them beyond their hash.
+#[test]
+fn live_photos_and_raw_pairs_are_trashed_and_restored_whole() {
+    setup();
+    let g = Gallery::new(3);
+    let jpegs = names_in(&g.dir);
+    let stem = |n: &str| n.trim_end_matches(".jpg").to_string();
+    let live = g.dir.join(format!("{}.MOV", stem(&jpegs[0])));
+    let raw = g.dir.join(format!("{}.DNG", stem(&jpegs[1])));
+    let lone_raw = g.dir.join("DSC_9999.NEF");
+    let lone_video = g.dir.join("clip.mp4");
+    let mut mov = b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec();
+    mov.extend((0..50_000u32).map(|i| (i * 31 % 251) as u8));
+    std::fs::write(&live, &mov).unwrap();
+    let mut dng = b"II*\0\x08\0\0\0".to_vec();
+    dng.extend((0..80_000u32).map(|i| (i * 17 % 253) as u8));
+    std::fs::write(&raw, &dng).unwrap();
+    std::fs::write(&lone_raw, b"II*\0\x08\0\0\0a lone raw").unwrap();
+    std::fs::write(&lone_video, &mov).unwrap();
+
+    let mut engine = Engine::open(&g.db).unwrap();
+    let s = g.scan(&mut engine);
+    assert_eq!(
+        (s.indexed, s.unsupported, s.companions),
+        (3, 1, 2),
+        "3 photos, the lone NEF unsupported, the MOV and DNG paired, the lone MP4 ignored: {s:?}"
+    );
+    let photos = crate::common::photos_by_path(&engine);
+    assert_eq!(photos.len(), 3, "{photos:?}");
+    let id_of = |name: &str| photos.iter().find(|(_, p)| p.ends_with(name)).unwrap().0;
+    let (a, b) = (id_of(&jpegs[0]), id_of(&jpegs[1]));
+    let da = engine.photo(a).unwrap();
+    assert_eq!(da.companions.len(), 1);
+    assert_eq!(Path::new(&da.companions[0].path), live.as_path());
+    assert_eq!(da.companions[0].bytes, mov.len() as u64);
+    assert_eq!(engine.photo(b).unwrap().companions.len(), 1);
+
+    // Trash both assets: four files leave the folder, two photos are reported.
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    let (pa, pb) = (g.dir.join(&jpegs[0]), g.dir.join(&jpegs[1]));
+    let whole = size(&pa) + size(&live) + size(&pb) + size(&raw);
+    let r = engine.trash(&[a, b]).unwrap();
+    assert_eq!((r.done, r.bytes), (2, whole), "{r:?}");
+    for p in [&pa, &live, &pb, &raw] {
+        assert!(!p.exists() && in_os_trash(p), "{}", p.display());
+    }
+    let trashed = engine.trashed().unwrap();
+    assert_eq!(trashed.len(), 2, "{trashed:?}");
+    assert_eq!(trashed.iter().map(|t| t.bytes).sum::<u64>(), whole);
+
+    // Undo: every file back, byte for byte.
+    let r = engine.restore_last_batch().unwrap();
+    assert_eq!((r.done, r.bytes), (2, whole), "{r:?}");
+    assert_eq!(std::fs::read(&live).unwrap(), mov);
+    assert_eq!(std::fs::read(&raw).unwrap(), dng);
+    assert!(pa.exists() && pb.exists());
+    assert!(engine.trashed().unwrap().is_empty());
+
+    // A companion changed since the listing: the whole asset is refused, nothing moves.
+    std::fs::write(&live, b"edited elsewhere").unwrap();
+    let r = engine.trash(&[a]).unwrap();
+    assert_eq!(r.photos[0].status, ActStatus::Refused, "{r:?}");
+    let why = r.photos[0].reason.clone().unwrap();
+    assert!(why.contains(".MOV") && why.contains("changed"), "{why}");
+    assert!(pa.exists() && live.exists());
+
+    // Killed between the two files of an asset: recovery puts the moved one back.
+    engine.trash_first_file_only(&[b]).unwrap();
+    assert!(
+        !pb.exists() && raw.exists(),
+        "the seam moves the photo's file only"
+    );
+    let rec = engine.recover().unwrap();
+    assert_eq!(rec.settled.len(), 2, "{rec:?}");
+    assert!(
+        pb.exists() && raw.exists(),
+        "both files back at their paths"
+    );
+    assert!(!in_os_trash(&pb) && !in_os_trash(&raw));
+    assert!(engine.trashed().unwrap().is_empty());
+    assert_eq!(std::fs::read(&raw).unwrap(), dng);
+    // And the asset can be trashed whole afterwards.
+    let r = engine.trash(&[b]).unwrap();
+    assert_eq!(r.done, 1, "{r:?}");
+    assert!(!pb.exists() && !raw.exists());
+}
