@@ -67,10 +67,9 @@ fn reason(e: HeifError) -> FailReason {
     use libheif_rs::HeifErrorCode::*;
     match (e.code, e.sub_code) {
         (_, HeifErrorSubCode::EndOfData) => FailReason::Truncated,
-        (UnsupportedFeature | UnsupportedFileType, _) => FailReason::Corrupt(format!(
-            "this HEIF file needs a codec or feature libheif lacks: {}",
-            e.message
-        )),
+        (UnsupportedFeature | UnsupportedFileType, _) => {
+            FailReason::Unsupported("HEIF with a codec or feature this libheif lacks")
+        }
         _ => from_message(format!("HEIF: {}", e.message)),
     }
 }

@@ -39,7 +39,12 @@ const FIXED: &str = "\nFound and fixed:\n\n\
   the crate creates an empty placeholder at the photo's path before renaming the trashed file \
   over it; a kill in between left it there, recovery settled the restore as interrupted, and \
   every later restore was a conflict. Recovery now removes that empty placeholder; test \
-  `tests/trash.rs` `recover_after_a_crash_inside_the_restore_move`.\n";
+  `tests/trash.rs` `recover_after_a_crash_inside_the_restore_move`.\n\
+- restore of multi-file assets (3 of the first 30 restore kills, 2026-12-07): a kill after a \
+  photo's file was back and before its companion's restore row was journaled left the `.MOV` \
+  or `.DNG` in the trash with no `planned` row to settle. Recovery now also brings back the \
+  rest of any asset whose trash rows are part `undone`, part `done` (`finish_half_restores`); \
+  test `tests/trash.rs` `live_photos_and_raw_pairs_are_trashed_and_restored_whole`.\n";
 
 /// CIFAR-10 test photos: the first `PER_CLASS` of three classes, if the data set is there.
 fn extra_photos() -> Vec<PathBuf> {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::journal::{actions, live_trash};
+use super::journal::{actions, live_trash, next_batch};
 use super::listing::OsTrash;
 use super::{ActStatus, ActionKind, RecoveryReport, Settled, SettledRow};
 use crate::{Engine, Result};
@@ -45,26 +45,46 @@ impl Engine {
                 assets.entry(key).or_default().push((a, status, reason));
             }
         }
-        for ((batch, photo_id, trash), mut rows) in assets {
+        for ((batch, _, trash), mut rows) in assets {
             let done = rows
                 .iter()
                 .filter(|(_, s, _)| *s == ActStatus::Done)
                 .count();
-            if done == 0 || done == rows.len() {
-                continue;
-            }
-            if trash {
+            if trash && done > 0 && done < rows.len() {
                 // Killed between two files of an asset's trash: put back what moved.
                 rows.sort_by_key(|(a, ..)| (a.companion, a.id));
                 self.whole_asset(batch, rows)?;
-            } else {
-                // Killed between two files of an asset's restore: bring back the rest.
-                let listed = OsTrash::list()?;
-                for t in live_trash(self.conn(), photo_id)? {
-                    self.restore_file(batch, t, &listed)?;
-                }
             }
         }
+        self.finish_half_restores()?;
         Ok(report)
+    }
+
+    /// Assets a kill left half restored: one file of a trashed asset is back (its trash row
+    /// `undone`) while another is still in the trash. A restore plans each file's row just
+    /// before moving it, so a kill between two files can leave no `planned` row at all: this
+    /// looks at the trash rows themselves, and brings the rest back.
+    fn finish_half_restores(&mut self) -> Result<()> {
+        let half: Vec<i64> = self
+            .conn()
+            .prepare(
+                "SELECT DISTINCT t.photo_id FROM actions t
+                 WHERE t.kind = 'trash' AND t.state = 'done' AND EXISTS (
+                     SELECT 1 FROM actions u WHERE u.kind = 'trash' AND u.state = 'undone'
+                     AND u.photo_id = t.photo_id AND u.batch = t.batch)",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if half.is_empty() {
+            return Ok(());
+        }
+        let listed = OsTrash::list()?;
+        let batch = next_batch(self.conn())?;
+        for id in half {
+            for t in live_trash(self.conn(), id)? {
+                self.restore_file(batch, t, &listed)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -76,6 +76,22 @@ impl Engine {
         Ok((ActStatus::Failed, Some(why.into())))
     }
 
+    /// Test seam (feature `testing`): restores only the first file of each photo's asset and
+    /// stops, as a kill between two files of an asset's restore would.
+    #[cfg(feature = "testing")]
+    pub fn restore_first_file_only(&mut self, ids: &[i64]) -> Result<()> {
+        self.exclusively(|e| {
+            let listed = OsTrash::list()?;
+            let batch = next_batch(e.conn())?;
+            for &id in ids {
+                if let Some(first) = live_trash(e.conn(), id)?.into_iter().next() {
+                    e.restore_file(batch, first, &listed)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Restores photo `id` with every file of its asset that went to the trash with it, or none
     /// of them: each must still be in the trash (or already back) and its path free.
     fn restore_one(&mut self, batch: i64, id: i64, listed: &OsTrash) -> Result<PhotoOutcome> {

@@ -547,4 +547,16 @@ fn live_photos_and_raw_pairs_are_trashed_and_restored_whole() {
     let r = engine.trash(&[b]).unwrap();
     assert_eq!(r.done, 1, "{r:?}");
     assert!(!pb.exists() && !raw.exists());
+
+    // Killed between two files of its restore (no journal row is left planned then): the
+    // next action brings the rest back.
+    engine.restore_first_file_only(&[b]).unwrap();
+    assert!(
+        pb.exists() && !raw.exists(),
+        "the seam restores the photo's file only"
+    );
+    engine.recover().unwrap();
+    assert!(pb.exists() && raw.exists() && !in_os_trash(&raw));
+    assert_eq!(std::fs::read(&raw).unwrap(), dng);
+    assert!(engine.trashed().unwrap().is_empty());
 }
