@@ -81,7 +81,12 @@ fn kind_of(path: &Path) -> Option<CompanionKind> {
 /// Splits a listing into photo candidates and companions. Unpaired videos are dropped (no
 /// photo candidates); unpaired RAWs stay candidates. When a folder holds two images of one stem
 /// (`IMG_1.JPG` and `IMG_1.HEIC`), the companion goes with the first in listing order.
-pub fn pair(entries: Vec<Entry>) -> (Vec<Entry>, Vec<Companion>) {
+/// `decodable` says whether a would-be companion's content is in fact an image the engine
+/// decodes (a JPEG named `.NEF`): content decides, so such a file stays a photo candidate.
+pub fn pair(
+    entries: Vec<Entry>,
+    decodable: impl Fn(&Entry) -> bool,
+) -> (Vec<Entry>, Vec<Companion>) {
     // (folder, lowercased stem) of every image a companion can belong to.
     let key = |p: &Path| -> Option<(std::path::PathBuf, String)> {
         let stem = p.file_stem()?.to_str()?.to_lowercase();
@@ -105,6 +110,7 @@ pub fn pair(entries: Vec<Entry>) -> (Vec<Entry>, Vec<Companion>) {
             continue;
         };
         match key(&path).and_then(|k| images.get(&k)) {
+            Some(_) if decodable(&e) => photos.push(e),
             Some(photo) => companions.push(Companion {
                 photo: photo.clone(),
                 kind,
@@ -135,24 +141,32 @@ mod tests {
 
     #[test]
     fn live_photos_and_raw_pairs_become_companions() {
-        let (photos, companions) = pair(vec![
-            entry("/g/IMG_0001.HEIC"),
-            entry("/g/IMG_0001.MOV"),
-            entry("/g/DSC_0002.JPG"),
-            entry("/g/dsc_0002.nef"),
-            entry("/g/DSC_0003.NEF"),
-            entry("/g/clip.mp4"),
-            entry("/other/IMG_0001.MOV"),
-            entry("/g/IMG_0004.png"),
-            entry("/g/IMG_0004.mov"),
-        ]);
+        let (photos, companions) = pair(
+            vec![
+                entry("/g/IMG_0001.HEIC"),
+                entry("/g/IMG_0001.MOV"),
+                entry("/g/DSC_0002.JPG"),
+                entry("/g/dsc_0002.nef"),
+                entry("/g/DSC_0003.NEF"),
+                entry("/g/clip.mp4"),
+                entry("/other/IMG_0001.MOV"),
+                entry("/g/IMG_0004.png"),
+                entry("/g/IMG_0004.mov"),
+                entry("/g/IMG_0005.jpg"),
+                entry("/g/IMG_0005.dng"),
+            ],
+            // The last DNG is a JPEG in disguise: it stays a photo candidate.
+            |e| e.locator.display() == "/g/IMG_0005.dng",
+        );
         assert_eq!(
             names(&photos),
             [
                 "/g/IMG_0001.HEIC",
                 "/g/DSC_0002.JPG",
                 "/g/DSC_0003.NEF",
-                "/g/IMG_0004.png"
+                "/g/IMG_0004.png",
+                "/g/IMG_0005.jpg",
+                "/g/IMG_0005.dng"
             ],
             "a lone RAW stays a candidate; lone videos and a PNG's clip are dropped"
         );

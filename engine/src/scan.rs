@@ -300,7 +300,25 @@ pub fn scan(
             progress(&prog);
         }
     });
-    let (candidates, companions) = crate::assets::pair(listed);
+    // A would-be companion whose first bytes are an image the engine decodes stays a photo
+    // (content decides). Only new or changed ones are read: a no-change rescan reads nothing.
+    let stored = crate::store::companions::listed(store.conn())?;
+    let (candidates, companions) = crate::assets::pair(listed, |e| {
+        if stored.get(&e.locator) == Some(&(e.size, e.mtime_ns)) {
+            return false;
+        }
+        let ext = e
+            .locator
+            .to_path()
+            .extension()
+            .map(|x| x.to_string_lossy().into_owned());
+        source.read_head(&e.locator, 64).is_ok_and(|head| {
+            matches!(
+                crate::format::sniff(&head, ext.as_deref()),
+                crate::format::Sniffed::Supported(_)
+            )
+        })
+    });
     let mut todo: Vec<Entry> = Vec::new();
     for e in candidates {
         let unchanged = known.get(&e.locator).is_some_and(|k| {

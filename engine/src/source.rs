@@ -76,6 +76,13 @@ pub trait GallerySource: Sync {
     fn list(&self, visit: &mut dyn FnMut(Listed));
     /// Reads the whole content of an entry.
     fn read(&self, locator: &Locator) -> io::Result<Vec<u8>>;
+    /// Reads the first `n` bytes (fewer if the entry is shorter): what sniffing a format
+    /// needs, without reading a whole video.
+    fn read_head(&self, locator: &Locator, n: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = self.read(locator)?;
+        bytes.truncate(n);
+        Ok(bytes)
+    }
     /// Current size and mtime, to check that a file is unchanged before acting on it.
     fn stat(&self, locator: &Locator) -> io::Result<(u64, i64)>;
     /// The platform's decoder for formats the engine's build cannot decode (HEIF on phones).
@@ -205,6 +212,15 @@ impl GallerySource for FsSource {
 
     fn read(&self, locator: &Locator) -> io::Result<Vec<u8>> {
         std::fs::read(locator.to_path())
+    }
+
+    fn read_head(&self, locator: &Locator, n: usize) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(n);
+        std::fs::File::open(locator.to_path())?
+            .take(n as u64)
+            .read_to_end(&mut head)?;
+        Ok(head)
     }
 
     fn stat(&self, locator: &Locator) -> io::Result<(u64, i64)> {

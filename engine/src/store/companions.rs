@@ -1,6 +1,8 @@
 //! The `companions` table: the files that belong to a photo's asset (`crate::assets`), as the
 //! last complete listing found them.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, Transaction};
 
 use crate::assets::{Companion, CompanionKind};
@@ -47,6 +49,19 @@ pub fn replace(tx: &Transaction, roots: &[Locator], companions: &[Companion]) ->
         orphan.execute([&c.entry.locator.0])?;
     }
     Ok(())
+}
+
+/// Every stored companion's size and mtime, by locator: the scan re-reads only the ones that
+/// changed.
+pub fn listed(conn: &Connection) -> Result<HashMap<Locator, (u64, i64)>> {
+    let mut stmt = conn.prepare("SELECT locator, size, mtime_ns FROM companions")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            Locator(r.get(0)?),
+            (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The companions of photo `id`, in locator order.
