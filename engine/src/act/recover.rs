@@ -25,8 +25,9 @@ impl Engine {
             OsTrash::list()?
         };
         let mut report = RecoveryReport::default();
-        // The rows of one asset's trash or restore (same batch and photo) settle together.
-        let mut assets: BTreeMap<(i64, i64, bool), Vec<SettledRow>> = BTreeMap::new();
+        // The rows of one asset's trash (same batch and photo) settle together; half restores
+        // are found from the trash rows below, planned or not.
+        let mut assets: BTreeMap<(i64, i64), Vec<SettledRow>> = BTreeMap::new();
         for a in planned {
             let (status, reason) = match a.kind {
                 ActionKind::Trash => self.settle_trash(&a, &listed, None)?,
@@ -40,17 +41,17 @@ impl Engine {
                 status,
                 reason: reason.clone(),
             });
-            if a.kind != ActionKind::Purge {
-                let key = (a.batch, a.photo_id, a.kind == ActionKind::Trash);
+            if a.kind == ActionKind::Trash {
+                let key = (a.batch, a.photo_id);
                 assets.entry(key).or_default().push((a, status, reason));
             }
         }
-        for ((batch, _, trash), mut rows) in assets {
+        for ((batch, _), mut rows) in assets {
             let done = rows
                 .iter()
                 .filter(|(_, s, _)| *s == ActStatus::Done)
                 .count();
-            if trash && done > 0 && done < rows.len() {
+            if done > 0 && done < rows.len() {
                 // Killed between two files of an asset's trash: put back what moved.
                 rows.sort_by_key(|(a, ..)| (a.companion, a.id));
                 self.whole_asset(batch, rows)?;

@@ -41,15 +41,24 @@ impl Engine {
             let mut steps = Vec::with_capacity(ids.len());
             for id in unique(ids) {
                 steps.push(match e.plan_trash(batch, id)? {
-                    Ok(parts) => Step::Moved(
-                        parts
-                            .into_iter()
-                            .map(|a| {
-                                let failure = trash::delete(a.original.to_path()).err();
-                                (a, failure.map(|f| trash_reason(&f)))
-                            })
-                            .collect(),
-                    ),
+                    // Once a file of the asset fails to move, the rest are not tried: they
+                    // would only be put back (their rows settle as not moved).
+                    Ok(parts) => {
+                        let mut failed = false;
+                        Step::Moved(
+                            parts
+                                .into_iter()
+                                .map(|a| {
+                                    let failure = (!failed)
+                                        .then(|| trash::delete(a.original.to_path()).err())
+                                        .flatten()
+                                        .map(|f| trash_reason(&f));
+                                    failed |= failure.is_some();
+                                    (a, failure)
+                                })
+                                .collect(),
+                        )
+                    }
                     Err(o) => Step::Finished(o),
                 });
             }
