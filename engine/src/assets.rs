@@ -6,7 +6,8 @@
 //!
 //! Pairing is by folder and file stem, case-insensitively, as Apple's and the cameras' naming
 //! does. A RAW or a video without an image beside it is no companion: a lone RAW is a file
-//! like any other (reported as unsupported), a lone video is not a photo candidate.
+//! like any other (reported as unsupported), a lone video is indexed as a video
+//! ([`crate::video`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -51,7 +52,7 @@ pub struct Companion {
 }
 
 /// Video containers a Live Photo's clip comes in (Apple writes QuickTime `.MOV`; Android
-/// exports of motion photos `.MP4`). Listed only to be paired.
+/// exports of motion photos `.MP4`).
 pub const LIVE_VIDEO_EXTENSIONS: &[&str] = &["mov", "mp4"];
 
 /// Camera RAW formats (the same list `format` names as unsupported).
@@ -78,8 +79,8 @@ fn kind_of(path: &Path) -> Option<CompanionKind> {
     }
 }
 
-/// Splits a listing into photo candidates and companions. Unpaired videos are dropped (no
-/// photo candidates); unpaired RAWs stay candidates. When a folder holds two images of one stem
+/// Splits a listing into photo candidates and companions. Unpaired videos and RAWs stay
+/// candidates. When a folder holds two images of one stem
 /// (`IMG_1.JPG` and `IMG_1.HEIC`), the companion goes with the first in listing order.
 /// `decodable` says whether a would-be companion's content is in fact an image the engine
 /// decodes (a JPEG named `.NEF`): content decides, so such a file stays a photo candidate.
@@ -116,8 +117,7 @@ pub fn pair(
                 kind,
                 entry: e,
             }),
-            None if kind == CompanionKind::Raw => photos.push(e),
-            None => {}
+            None => photos.push(e),
         }
     }
     (photos, companions)
@@ -164,11 +164,14 @@ mod tests {
                 "/g/IMG_0001.HEIC",
                 "/g/DSC_0002.JPG",
                 "/g/DSC_0003.NEF",
+                "/g/clip.mp4",
+                "/other/IMG_0001.MOV",
                 "/g/IMG_0004.png",
+                "/g/IMG_0004.mov",
                 "/g/IMG_0005.jpg",
                 "/g/IMG_0005.dng"
             ],
-            "a lone RAW stays a candidate; lone videos and a PNG's clip are dropped"
+            "lone RAWs and videos stay candidates, and so does a video beside a PNG"
         );
         let got: Vec<(String, String, CompanionKind)> = companions
             .iter()

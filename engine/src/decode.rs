@@ -94,15 +94,30 @@ pub enum FailReason {
     Unsupported(&'static str),
     NotAnImage,
     Truncated,
-    TooManyPixels { width: u64, height: u64, cap: u64 },
-    TooElongated { width: u64, height: u64 },
+    TooManyPixels {
+        width: u64,
+        height: u64,
+        cap: u64,
+    },
+    TooElongated {
+        width: u64,
+        height: u64,
+    },
     Corrupt(String),
     Io(String),
+    /// A video whose container or frames cannot be read.
+    CorruptVideo(String),
+    /// A video that this build cannot take a frame of (no platform decoder, no ffmpeg), with
+    /// what its container says.
+    NoFrameDecoder(String),
 }
 
 impl FailReason {
     pub fn is_unsupported(&self) -> bool {
-        matches!(self, FailReason::Unsupported(_))
+        matches!(
+            self,
+            FailReason::Unsupported(_) | FailReason::NoFrameDecoder(_)
+        )
     }
 }
 
@@ -124,6 +139,11 @@ impl fmt::Display for FailReason {
             ),
             FailReason::Corrupt(why) => write!(f, "corrupt image: {why}"),
             FailReason::Io(why) => write!(f, "{why}"),
+            FailReason::CorruptVideo(why) => write!(f, "corrupt video: {why}"),
+            FailReason::NoFrameDecoder(what) => write!(
+                f,
+                "{what}: no video decoder here to take a frame of it (desktop: install ffmpeg)"
+            ),
         }
     }
 }
@@ -247,6 +267,17 @@ pub trait PlatformDecoder: Sync {
         format: Format,
         min_short_side: u32,
     ) -> Result<(RgbImage, (u32, u32)), FailReason>;
+    /// One frame of a video at `at_ms`, upright, with its shorter side at `short_side`
+    /// (Android: `MediaMetadataRetriever.getScaledFrameAtTime`; iOS: `AVAssetImageGenerator`),
+    /// or `None` if this decoder takes no video frames.
+    fn video_frame(
+        &self,
+        _locator: &crate::Locator,
+        _at_ms: u64,
+        _short_side: u32,
+    ) -> Option<Result<RgbImage, FailReason>> {
+        None
+    }
 }
 
 /// [`load_with`], with the gallery source's own decoder for what it decodes.
@@ -260,6 +291,7 @@ pub fn load_using(
     let format = match format::sniff(&bytes[..bytes.len().min(64)], extension) {
         Sniffed::Supported(f) => f,
         Sniffed::Unsupported(why) => return Err(FailReason::Unsupported(why)),
+        Sniffed::Video(_) => return Err(FailReason::Unsupported("a video, not a still image")),
         Sniffed::Unknown if bytes.is_empty() => {
             return Err(FailReason::Corrupt("empty file".into()))
         }

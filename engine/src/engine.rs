@@ -126,6 +126,10 @@ pub struct PhotoDetails {
     pub has_gps: Option<bool>,
     pub has_camera_exif: Option<bool>,
     pub decode_path: Option<String>,
+    /// Videos: duration and codec (`format` is the container; the features are the poster
+    /// frame's).
+    pub duration_ms: Option<u64>,
+    pub codec: Option<String>,
     pub label: Option<Label>,
     pub split: Option<Split>,
     pub thumbnail: Option<String>,
@@ -448,7 +452,7 @@ impl Engine {
             .query_row(
                 "SELECT p.id, p.display_path, p.state, p.reason, p.size, p.content_hash, p.format, p.width,
                         p.height, p.orientation, p.taken_at, p.make, p.model, p.has_gps, p.has_camera_exif,
-                        p.decode_path, l.label, l.split
+                        p.decode_path, l.label, l.split, p.duration_ms, p.codec
                  FROM photos p LEFT JOIN labels l ON l.photo_id = p.id WHERE p.id = ?1",
                 [id],
                 |r| {
@@ -472,6 +476,8 @@ impl Engine {
                         has_gps: r.get(13)?,
                         has_camera_exif: r.get(14)?,
                         decode_path: r.get(15)?,
+                        duration_ms: r.get::<_, Option<i64>>(18)?.map(|d| d as u64),
+                        codec: r.get(19)?,
                         label: label.as_deref().map(parse_label),
                         split: split.as_deref().map(parse_split),
                         thumbnail: hash

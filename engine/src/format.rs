@@ -32,10 +32,13 @@ impl Format {
 pub enum Sniffed {
     Supported(Format),
     Unsupported(&'static str),
+    /// A video container ([`crate::video`]).
+    Video(Container),
     Unknown,
 }
 
 use crate::assets::RAW_EXTENSIONS;
+use crate::video::Container;
 
 /// Major brands of HEIF still images: HEVC-coded (`heic`, `heix`, Apple's and Samsung's
 /// photos; `hevc`/`hevx` image sequences), AV1-coded (`avif`, `avis`), and the generic `mif1`
@@ -62,8 +65,13 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
         return match &head[8..12] {
             b if HEIF_BRANDS.contains(&b) => Sniffed::Supported(Format::Heif),
             b"crx " => Sniffed::Unsupported("camera RAW (CR3) is not supported"),
-            _ => Sniffed::Unsupported("an ISO media file that is not a HEIF image (a video?)"),
+            b"qt  " => Sniffed::Video(Container::QuickTime),
+            b if b.starts_with(b"3g") => Sniffed::Video(Container::ThreeGp),
+            _ => Sniffed::Video(Container::Mp4),
         };
+    }
+    if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        return Sniffed::Video(Container::Matroska);
     }
     let ext = extension.unwrap_or("").to_ascii_lowercase();
     // RAW files are mostly TIFF containers: check the extension before calling them TIFF.
@@ -104,8 +112,17 @@ mod tests {
         assert!(
             matches!(sniff(b"\0\0\0\x18ftypcrx \0\0", Some("cr3")), Sniffed::Unsupported(r) if r.contains("CR3"))
         );
-        assert!(
-            matches!(sniff(b"\0\0\0\x18ftypmp42\0\0", Some("heic")), Sniffed::Unsupported(r) if r.contains("video"))
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmp42\0\0", Some("heic")),
+            Sniffed::Video(Container::Mp4)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x14ftypqt  \0\0", Some("mp4")),
+            Sniffed::Video(Container::QuickTime)
+        );
+        assert_eq!(
+            sniff(b"\x1a\x45\xdf\xa3\x9f\x42", Some("webm")),
+            Sniffed::Video(Container::Matroska)
         );
         assert!(
             matches!(sniff(b"II*\0\x08\0\0\0", Some("NEF")), Sniffed::Unsupported(r) if r.contains("RAW"))

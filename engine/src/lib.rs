@@ -29,6 +29,7 @@ pub mod simulated;
 pub mod source;
 pub mod store;
 pub mod thumbs;
+pub mod video;
 pub mod views;
 
 pub use act::{

@@ -17,9 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, DecodePath, FailReason, Loaded, Strategy};
 use crate::features::{self, Backbone};
+use crate::format::Sniffed;
 use crate::source::{io_reason, Entry, GallerySource, Listed, Locator};
 use crate::store::{now_secs, IndexedPhoto, ScanWriter, Store};
 use crate::thumbs::Thumbs;
+use crate::video::Container;
 use crate::Result;
 
 /// Results written per transaction: large enough to amortise the commit, small enough that
@@ -183,6 +185,13 @@ pub struct StageSeconds {
 
 impl Worker<'_> {
     fn process(&self, entry: &Entry) -> Outcome {
+        // A video is hashed as a stream and read by its headers, never held whole: its name
+        // says to look, its first bytes decide.
+        if crate::video::has_video_extension(&entry.locator.to_path()) {
+            if let Some(container) = self.video_container(entry) {
+                return self.process_video(entry, container);
+            }
+        }
         let mut clock = self.stages.clock();
         let bytes = match self.source.read(&entry.locator) {
             Ok(b) => b,
@@ -193,22 +202,14 @@ impl Worker<'_> {
                 }
             }
         };
-        // A file rewritten between the listing and the end of the read would be stored with
-        // the listing's size and mtime beside the new content's hash and features. Refuse it
-        // instead (the row keeps the listing's size and mtime, so the next scan sees a change
-        // and indexes the new content); a file deleted meanwhile failed the read above.
-        let now = self.source.stat(&entry.locator);
-        if bytes.len() as u64 != entry.size
-            || now.as_ref().ok() != Some(&(entry.size, entry.mtime_ns))
+        if let Some(reason) = self.changed(entry, bytes.len() as u64) {
+            return Outcome::Failed { hash: None, reason };
+        }
+        // A video under a photo's name (an MP4 named .heic): content decides.
+        if let Sniffed::Video(container) = crate::format::sniff(&bytes[..bytes.len().min(64)], None)
         {
-            let reason = match now {
-                Err(e) => io_reason(&e),
-                Ok(_) => "changed during the scan: it will be indexed by the next one".into(),
-            };
-            return Outcome::Failed {
-                hash: None,
-                reason: FailReason::Io(reason),
-            };
+            drop(bytes);
+            return self.process_video(entry, container);
         }
         clock.lap(&self.stages.read);
         let hash = crate::source::content_hash(&bytes);
@@ -216,14 +217,15 @@ impl Worker<'_> {
         if let Some(&from) = self.by_hash.get(&hash) {
             return Outcome::SameAs { from };
         }
-        let failed = |reason| Outcome::Failed {
-            hash: Some(hash),
-            reason,
-        };
         let mut loaded =
             match decode::load_from(self.source, &entry.locator, &bytes, Strategy::Fastest) {
                 Ok(l) => l,
-                Err(reason) => return failed(reason),
+                Err(reason) => {
+                    return Outcome::Failed {
+                        hash: Some(hash),
+                        reason,
+                    }
+                }
             };
         // The blur measure's window at full resolution: cut from the full image if the decode
         // made one, else decoded on its own (a region of a JPEG).
@@ -237,26 +239,125 @@ impl Worker<'_> {
         } = loaded;
         drop(bytes);
         clock.lap(&self.stages.decode);
-        let embedding = match self.backbone.embed(&decoded.image) {
+        self.describe(
+            hash,
+            &decoded.image,
+            detail.as_ref().map(|d| &d.luma),
+            clock,
+            |features| IndexedPhoto {
+                hash,
+                format: format.name(),
+                exif,
+                size: (decoded.width, decoded.height),
+                decode_path: decoded.path,
+                features,
+                video: None,
+            },
+        )
+    }
+
+    /// A file rewritten between the listing and the end of the read would be stored with the
+    /// listing's size and mtime beside the new content's hash and features: refused instead
+    /// (the row keeps the listing's size and mtime, so the next scan sees a change and indexes
+    /// the new content). A file deleted meanwhile failed the read.
+    fn changed(&self, entry: &Entry, read_len: u64) -> Option<FailReason> {
+        let now = self.source.stat(&entry.locator);
+        if read_len == entry.size && now.as_ref().ok() == Some(&(entry.size, entry.mtime_ns)) {
+            return None;
+        }
+        Some(FailReason::Io(match now {
+            Err(e) => io_reason(&e),
+            Ok(_) => "changed during the scan: it will be indexed by the next one".into(),
+        }))
+    }
+
+    fn video_container(&self, entry: &Entry) -> Option<Container> {
+        match crate::format::sniff(&self.source.read_head(&entry.locator, 64).ok()?, None) {
+            Sniffed::Video(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// A video: hashed as a stream, its container's headers read, then indexed from its poster
+    /// frame like a photo ([`crate::video`]).
+    fn process_video(&self, entry: &Entry, container: Container) -> Outcome {
+        let mut clock = self.stages.clock();
+        let io_failure = |e: std::io::Error| Outcome::Failed {
+            hash: None,
+            reason: FailReason::Io(io_reason(&e)),
+        };
+        let mut reader = match self.source.open(&entry.locator) {
+            Ok(r) => r,
+            Err(e) => return io_failure(e),
+        };
+        let (hash, len) = match crate::source::hash_stream(&mut reader) {
+            Ok(h) => h,
+            Err(e) => return io_failure(e),
+        };
+        if let Some(reason) = self.changed(entry, len) {
+            return Outcome::Failed { hash: None, reason };
+        }
+        clock.lap(&self.stages.hash);
+        if let Some(&from) = self.by_hash.get(&hash) {
+            return Outcome::SameAs { from };
+        }
+        let failed = |reason| Outcome::Failed {
+            hash: Some(hash),
+            reason,
+        };
+        let poster = crate::video::probe_and_poster(
+            self.source,
+            &entry.locator,
+            &mut *reader,
+            len,
+            container,
+        );
+        drop(reader);
+        let (info, poster) = match poster {
+            Ok(p) => p,
+            Err(reason) => return failed(reason),
+        };
+        clock.lap(&self.stages.decode);
+        let exif = crate::metadata::Exif {
+            taken_at: info.created_at.clone(),
+            ..Default::default()
+        };
+        self.describe(hash, &poster, None, clock, |features| IndexedPhoto {
+            hash,
+            format: info.container.name(),
+            exif,
+            size: (info.width, info.height),
+            decode_path: DecodePath::Full,
+            features,
+            video: Some(info),
+        })
+    }
+
+    /// Embeds and describes the working image and writes its thumbnail.
+    fn describe(
+        &self,
+        hash: [u8; 32],
+        image: &image::RgbImage,
+        detail: Option<&image::GrayImage>,
+        mut clock: Clock,
+        indexed: impl FnOnce(features::Features) -> IndexedPhoto,
+    ) -> Outcome {
+        let failed = |reason| Outcome::Failed {
+            hash: Some(hash),
+            reason,
+        };
+        let embedding = match self.backbone.embed(image) {
             Ok(e) => e,
             Err(e) => return failed(FailReason::Corrupt(e.to_string())),
         };
         clock.lap(&self.stages.embed);
-        let features =
-            features::with_embedding(&decoded.image, embedding, detail.as_ref().map(|d| &d.luma));
+        let features = features::with_embedding(image, embedding, detail);
         clock.lap(&self.stages.describe);
-        if let Err(e) = self.thumbs.write(&hash, &decoded.image) {
+        if let Err(e) = self.thumbs.write(&hash, image) {
             return failed(FailReason::Io(format!("cannot write the thumbnail: {e}")));
         }
         clock.lap(&self.stages.thumbnail);
-        Outcome::Indexed(Box::new(IndexedPhoto {
-            hash,
-            format,
-            exif,
-            size: (decoded.width, decoded.height),
-            decode_path: decoded.path,
-            features,
-        }))
+        Outcome::Indexed(Box::new(indexed(features)))
     }
 }
 

@@ -83,6 +83,14 @@ pub trait GallerySource: Sync {
         bytes.truncate(n);
         Ok(bytes)
     }
+    /// A seekable stream of the entry's bytes, for what must not be read whole (videos).
+    fn open(&self, locator: &Locator) -> io::Result<Box<dyn crate::video::ReadSeek + '_>> {
+        Ok(Box::new(io::Cursor::new(self.read(locator)?)))
+    }
+    /// The entry as a file on this device, for programs that read files (ffmpeg), if it is one.
+    fn local_path(&self, _locator: &Locator) -> Option<PathBuf> {
+        None
+    }
     /// Current size and mtime, to check that a file is unchanged before acting on it.
     fn stat(&self, locator: &Locator) -> io::Result<(u64, i64)>;
     /// The platform's decoder for formats the engine's build cannot decode (HEIF on phones).
@@ -91,8 +99,8 @@ pub trait GallerySource: Sync {
     }
 }
 
-/// File extensions worth looking at (plus Live Photo videos, listed to be paired with their
-/// image: [`crate::assets`]). Anything else (other videos, documents, sidecars) is ignored.
+/// Image file extensions worth looking at (videos: [`crate::video::EXTENSIONS`]). Anything
+/// else (documents, sidecars) is ignored.
 /// The content decides the format; the extension only decides whether to look.
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "heic", "heif", "hif", "avif", "bmp",
@@ -114,14 +122,9 @@ pub fn has_image_extension(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-/// An image, or a video that may be a Live Photo's other half.
+/// An image or a video (which may be a Live Photo's other half: [`crate::assets`]).
 fn is_listed(path: &Path) -> bool {
-    has_image_extension(path)
-        || path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            crate::assets::LIVE_VIDEO_EXTENSIONS
-                .iter()
-                .any(|x| x.eq_ignore_ascii_case(e))
-        })
+    has_image_extension(path) || crate::video::has_video_extension(path)
 }
 
 fn is_skipped_name(name: &std::ffi::OsStr) -> bool {
@@ -223,6 +226,14 @@ impl GallerySource for FsSource {
         Ok(head)
     }
 
+    fn open(&self, locator: &Locator) -> io::Result<Box<dyn crate::video::ReadSeek + '_>> {
+        Ok(Box::new(std::fs::File::open(locator.to_path())?))
+    }
+
+    fn local_path(&self, locator: &Locator) -> Option<PathBuf> {
+        Some(locator.to_path())
+    }
+
     fn stat(&self, locator: &Locator) -> io::Result<(u64, i64)> {
         let m = std::fs::metadata(locator.to_path())?;
         Ok((m.len(), mtime_ns(&m)))
@@ -243,18 +254,25 @@ fn walk_reason(err: &walkdir::Error, path: &Path) -> String {
     io_reason(io)
 }
 
-/// A short, human reason for an I/O failure on one file.
 /// The content hash the index keys photos by: blake3 of the bytes. Every check that a file is
 /// still what was indexed (views, trash, restore) compares against it.
 pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
     blake3::hash(bytes).into()
 }
 
-/// [`content_hash`] of a file's bytes.
-pub fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
-    Ok(content_hash(&std::fs::read(path)?))
+/// [`content_hash`] of a stream, read in pieces (a video is never held whole), and its length.
+pub fn hash_stream(mut reader: impl io::Read) -> io::Result<([u8; 32], u64)> {
+    let mut hasher = blake3::Hasher::new();
+    let len = io::copy(&mut reader, &mut hasher)?;
+    Ok((hasher.finalize().into(), len))
 }
 
+/// [`content_hash`] of a file's bytes.
+pub fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
+    Ok(hash_stream(std::fs::File::open(path)?)?.0)
+}
+
+/// A short, human reason for an I/O failure on one file.
 pub fn io_reason(err: &io::Error) -> String {
     // A chain of symbolic links that leads back to itself (ELOOP), named as such rather than
     // as the OS's "too many levels of symbolic links" with the path repeated.

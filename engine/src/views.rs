@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::decode::{self, Strategy};
 use crate::features::{augment, quality, Backbone};
+use crate::format::Sniffed;
 use crate::source::{GallerySource, Locator};
 use crate::store::{decode_f16, decode_f32, encode_f16, encode_f32, Store};
 use crate::Result;
@@ -100,23 +101,33 @@ fn sample(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Job>> {
         .collect())
 }
 
-/// Embeds the views of one photo, or says why not.
+const CHANGED: &str = "changed since it was indexed";
+
+/// Embeds the views of one photo (of a video: of its poster frame), or says why not.
 fn compute(
     source: &dyn GallerySource,
     job: &Job,
     backbone: &Backbone,
 ) -> Result<PhotoViews, String> {
-    let bytes = source.read(&job.locator).map_err(|e| e.to_string())?;
-    if crate::source::content_hash(&bytes) != job.hash {
-        return Err("changed since it was indexed".into());
-    }
-    let img = decode::load_from(source, &job.locator, &bytes, Strategy::Fastest)
-        .map_err(|e| e.to_string())?
-        .decoded
-        .image;
-    // Free the file's bytes before the backbone runs, as the scan does: holding megabytes
-    // across three embeddings fragmented glibc's heap (peak RSS 3.5 GB after 500 phone photos).
-    drop(bytes);
+    let head = source
+        .read_head(&job.locator, 64)
+        .map_err(|e| e.to_string())?;
+    let img = if let Sniffed::Video(container) = crate::format::sniff(&head, None) {
+        crate::video::poster_of(source, &job.locator, container, &job.hash)
+            .map_err(|e| e.to_string())?
+    } else {
+        let bytes = source.read(&job.locator).map_err(|e| e.to_string())?;
+        if crate::source::content_hash(&bytes) != job.hash {
+            return Err(CHANGED.into());
+        }
+        decode::load_from(source, &job.locator, &bytes, Strategy::Fastest)
+            .map_err(|e| e.to_string())?
+            .decoded
+            .image
+        // The file's bytes are freed here, before the backbone runs, as the scan does: holding
+        // megabytes across three embeddings fragmented glibc's heap (peak RSS 3.5 GB after 500
+        // phone photos).
+    };
     let img = &img;
     // Seeds derive from the content so a photo's views are the same in any database.
     let base = u64::from_le_bytes(job.hash[..8].try_into().expect("8 bytes"));

@@ -15,18 +15,27 @@ const REASON = {
   dark: () => 'dark',
   overexposed: () => 'overexposed',
   screenshot_like: () => 'screenshot-like',
+  short_video: (r) => `a ${r.seconds.toFixed(1)} s video`,
   near_duplicate: (r) => `near-duplicate of #${r.best}`,
 };
+
+/** A video's length as the tile shows it: "▶ 0:12". */
+function duration(ms) {
+  const s = Math.round(ms / 1000);
+  return `▶ ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
 
 function tile(p) {
   const on = selected.has(p.id);
   const btn = el('button', {
     type: 'button', class: 'tile', 'aria-pressed': String(on),
-    'aria-label': `${basename(p.path)}, ${pct(p.p_delete)} likely to delete, ${bytes(p.bytes)}`,
+    'aria-label': `${basename(p.path)}${p.duration_ms != null ? ' (video)' : ''}, ${pct(p.p_delete)} likely to delete, ${bytes(p.bytes)}`,
     onclick: () => toggle(p.id),
   },
   thumb(p.id),
-  el('span', { class: 'tile-top' }, el('span', { class: 'check', 'aria-hidden': 'true' }), el('span', { class: 'conf', text: pct(p.p_delete) })));
+  el('span', { class: 'tile-top' }, el('span', { class: 'check', 'aria-hidden': 'true' }),
+    p.duration_ms != null ? el('span', { class: 'video-length', text: duration(p.duration_ms) }) : null,
+    el('span', { class: 'conf', text: pct(p.p_delete) })));
   btn.dataset.id = p.id;
   return el('li', {}, btn,
     el('ul', { class: 'badges', 'aria-label': 'Reasons' }, ...p.reasons.map((r) => el('li', { class: `badge ${r.kind}`, text: (REASON[r.kind] || (() => r.kind))(r) }))));

@@ -110,6 +110,8 @@ pub struct Dataset {
     pub blur: Vec<Option<f32>>,
     /// PNG at a screen-like tall aspect, or in a screenshot folder.
     pub screenshot_like: Vec<bool>,
+    /// A video's duration (its row is its poster frame's); `None` for photos.
+    pub duration_ms: Vec<Option<u64>>,
 }
 
 impl Dataset {
@@ -150,6 +152,7 @@ struct Row {
     blur: Option<f32>,
     phash: u64,
     label: Option<(Label, Split)>,
+    duration_ms: Option<u64>,
 }
 
 pub fn load(conn: &Connection) -> Result<Dataset> {
@@ -157,7 +160,8 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         "SELECT p.id, p.display_path, p.format, p.width, p.height, p.size, p.has_camera_exif,
                 p.taken_at IS NOT NULL, f.embedding, h.vector, f.sharpness, f.brightness,
                 f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split, f.blur,
-                (SELECT COALESCE(SUM(c.size), 0) FROM companions c WHERE c.photo = p.locator)
+                (SELECT COALESCE(SUM(c.size), 0) FROM companions c WHERE c.photo = p.locator),
+                p.duration_ms
          FROM photos p JOIN features f ON f.photo_id = p.id
          LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
          WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id",
@@ -182,6 +186,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 blur: r.get(18)?,
                 phash: r.get::<_, i64>(15)? as u64,
                 label: crate::engine::parse_labeled(label.as_deref(), split.as_deref()),
+                duration_ms: r.get::<_, Option<i64>>(20)?.map(|d| d.max(0) as u64),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -235,6 +240,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         v.extend([0.0; TWIN_SIGNALS.len()]);
         x.row_mut(i).assign(&Array1::from(v));
     }
+    neutral_for_videos(&mut x, &rows, emb_dims + hog_dims + 6);
     let screenshot_like = rows
         .iter()
         .map(|r| {
@@ -258,8 +264,28 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         x,
         embedding_dims: emb_dims,
         labels: rows.iter().map(|r| r.label).collect(),
+        duration_ms: rows.iter().map(|r| r.duration_ms).collect(),
         near_duplicates,
     })
+}
+
+/// Two metadata signals mean something else for a video: no container carries camera EXIF
+/// (so "camera_exif" would read as a screenshot's or a download's 0), and its bytes per pixel
+/// count every frame. A video's row gets the photos' mean in both, so that it is judged by
+/// what its poster shows and the other signals, not by being a video.
+fn neutral_for_videos(x: &mut Array2<f32>, rows: &[Row], metadata_start: usize) {
+    let (camera, bytes_per_pixel) = (metadata_start, metadata_start + 5);
+    let photos: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].duration_ms.is_none())
+        .collect();
+    for col in [camera, bytes_per_pixel] {
+        let mean = photos.iter().map(|&i| x[[i, col]]).sum::<f32>() / photos.len().max(1) as f32;
+        for (i, r) in rows.iter().enumerate() {
+            if r.duration_ms.is_some() {
+                x[[i, col]] = mean;
+            }
+        }
+    }
 }
 
 /// The quality signals as the row holds them (sharpness on a log scale).

@@ -31,6 +31,10 @@ pub enum Reason {
     Dark,
     Overexposed,
     ScreenshotLike,
+    /// A video shorter than [`SHORT_VIDEO_MS`]: most are started by accident.
+    ShortVideo {
+        seconds: f32,
+    },
     /// A near-duplicate of `best`, the group's shot that is kept.
     NearDuplicate {
         best: i64,
@@ -43,6 +47,8 @@ pub struct Suggestion {
     pub path: String,
     pub p_delete: f32,
     pub bytes: u64,
+    /// A video's duration (the UI marks videos); `None` for photos.
+    pub duration_ms: Option<u64>,
     pub reasons: Vec<Reason>,
 }
 
@@ -57,6 +63,10 @@ pub struct Ranked {
     pub photos: Vec<Suggestion>,
     pub groups: Vec<Group>,
 }
+
+/// Videos shorter than this are flagged: a pocket recording or a tap on the wrong button.
+/// Live Photo clips (1.5-3 s) are not videos of their own ([`crate::assets`]).
+pub const SHORT_VIDEO_MS: u64 = 2000;
 
 /// Quality cut-offs. Blurry: the full-resolution blur measure at or above the fixed cut
 /// [`BLURRY`], chosen on `precious-bench blur` (no sharp photo there reached it; a fixed cut
@@ -97,6 +107,11 @@ impl Flags {
         }
         if data.screenshot_like[i] {
             r.push(Reason::ScreenshotLike);
+        }
+        if let Some(ms) = data.duration_ms[i].filter(|&ms| ms < SHORT_VIDEO_MS) {
+            r.push(Reason::ShortVideo {
+                seconds: ms as f32 / 1000.0,
+            });
         }
         r
     }
@@ -181,6 +196,7 @@ pub fn rank(data: &Dataset, p: &Array1<f32>, emb: ArrayView2<f32>, threshold: f3
             path: data.paths[i].clone(),
             p_delete: if by_user { 1.0 } else { p[i] },
             bytes: data.bytes[i],
+            duration_ms: data.duration_ms[i],
             reasons,
         });
     }

@@ -195,4 +195,10 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX companions_photo ON companions(photo);
     ALTER TABLE actions ADD COLUMN companion INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 10: videos (`crate::video`), indexed from their poster frame like photos: `format` holds
+    // the container ('mp4', 'mov', '3gp', 'webm', 'mkv'), and these what only a video has.
+    r#"
+    ALTER TABLE photos ADD COLUMN duration_ms INTEGER;   -- NULL for photos
+    ALTER TABLE photos ADD COLUMN codec TEXT;            -- the container's name for it ('avc1')
+    "#,
 ];

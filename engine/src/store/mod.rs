@@ -16,7 +16,6 @@ pub use blob::{decode_f16, decode_f32, decode_u8_unit, encode_f16, encode_f32, e
 
 use crate::decode::DecodePath;
 use crate::features::{Features, Space, FEATURE_VERSION};
-use crate::format::Format;
 use crate::metadata::Exif;
 use crate::source::{Entry, Locator};
 use crate::{Error, Result};
@@ -188,12 +187,15 @@ impl Store {
 /// Everything the scan learnt about one newly indexed file.
 pub struct IndexedPhoto {
     pub hash: [u8; 32],
-    pub format: Format,
+    /// The stored format name: an image [`crate::format::Format`]'s, or a video's container.
+    pub format: &'static str,
     pub exif: Exif,
     /// Upright size of the full image.
     pub size: (u32, u32),
     pub decode_path: DecodePath,
     pub features: Features,
+    /// For a video: its duration and codec (its features are its poster frame's).
+    pub video: Option<crate::video::VideoInfo>,
 }
 
 /// Writes of one scan batch, all inside the caller's transaction.
@@ -247,11 +249,12 @@ impl ScanWriter<'_> {
         let id = self.upsert_photo(entry, Some(&p.hash), "indexed", None)?;
         self.tx.execute(
             "UPDATE photos SET format = ?2, width = ?3, height = ?4, orientation = ?5, taken_at = ?6,
-                make = ?7, model = ?8, has_gps = ?9, has_camera_exif = ?10, decode_path = ?11
+                make = ?7, model = ?8, has_gps = ?9, has_camera_exif = ?10, decode_path = ?11,
+                duration_ms = ?12, codec = ?13
              WHERE id = ?1",
             params![
                 id,
-                p.format.name(),
+                p.format,
                 p.size.0,
                 p.size.1,
                 exif.orientation.0,
@@ -260,7 +263,9 @@ impl ScanWriter<'_> {
                 exif.model,
                 exif.has_gps,
                 exif.has_camera_exif,
-                p.decode_path.as_str()
+                p.decode_path.as_str(),
+                p.video.as_ref().map(|v| v.duration_ms as i64),
+                p.video.as_ref().map(|v| v.codec.as_str())
             ],
         )?;
         let q = &f.quality;
@@ -352,9 +357,9 @@ impl ScanWriter<'_> {
         let id = self.upsert_photo(entry, Some(&hash), "indexed", None)?;
         self.tx.execute(
             "UPDATE photos SET (format, width, height, orientation, taken_at, make, model, has_gps,
-                has_camera_exif, decode_path) =
+                has_camera_exif, decode_path, duration_ms, codec) =
                 (SELECT format, width, height, orientation, taken_at, make, model, has_gps,
-                        has_camera_exif, decode_path FROM photos WHERE id = ?2)
+                        has_camera_exif, decode_path, duration_ms, codec FROM photos WHERE id = ?2)
              WHERE id = ?1",
             params![id, from],
         )?;

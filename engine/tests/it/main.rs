@@ -30,3 +30,4 @@ mod quality;
 mod scan;
 mod store;
 mod trash;
+mod video;

@@ -150,6 +150,7 @@ fn reason(r: &Reason) -> String {
         Reason::Dark => "dark".into(),
         Reason::Overexposed => "overexposed".into(),
         Reason::ScreenshotLike => "screenshot-like".into(),
+        Reason::ShortVideo { seconds } => format!("a {seconds:.1} s video"),
         Reason::NearDuplicate { best } => format!("near-duplicate of better shot #{best}"),
     }
 }
