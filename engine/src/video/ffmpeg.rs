@@ -87,7 +87,14 @@ pub fn frame(path: &Path, at_ms: u64, short_side: u32) -> Result<RgbImage, FailR
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no frame at the poster time (the video stream may be empty or cut short)");
-        return Err(FailReason::CorruptVideo(why.trim().to_string()));
+        // ffmpeg prefixes its decoders' messages with "[h264 @ 0x55...] ": an address that
+        // differs on every run, so not part of the reason.
+        let why = why.trim();
+        let why = match why.split_once("] ") {
+            Some((prefix, rest)) if prefix.starts_with('[') && prefix.contains(" @ ") => rest,
+            _ => why,
+        };
+        return Err(FailReason::CorruptVideo(why.to_string()));
     }
     image::load_from_memory_with_format(&ppm, image::ImageFormat::Pnm)
         .map(|f| f.into_rgb8())
