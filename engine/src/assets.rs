@@ -1,8 +1,10 @@
 //! Assets, not files: what a camera writes as several files of one shot. A Live Photo is an
 //! image and a short video with the same name (`IMG_1234.HEIC` + `IMG_1234.MOV`); a RAW+JPEG
-//! pair is the RAW and the camera's JPEG (`DSC_0001.NEF` + `DSC_0001.JPG`). The image is the
-//! photo (indexed, labeled, suggested); the other files are its *companions*: counted with it,
-//! trashed and restored with it (`act`), never listed on their own.
+//! pair is the RAW and the camera's JPEG (`DSC_0001.NEF` + `DSC_0001.JPG`); an iPhone's edited
+//! copy sits beside its original with an `E` after `IMG_` (`IMG_E1234.JPG`, and
+//! `IMG_E1234.MOV` for an edited Live Photo). The original image is the photo (indexed,
+//! labeled, suggested); the other files are its *companions*: counted with it, trashed and
+//! restored with it (`act`), never listed on their own.
 //!
 //! Pairing is by folder and file stem, case-insensitively, as Apple's and the cameras' naming
 //! does. A RAW or a video without an image beside it is no companion: a lone RAW is a file
@@ -24,6 +26,8 @@ pub enum CompanionKind {
     Raw,
     /// The video half of a Live Photo (or a motion photo's separate clip).
     LiveVideo,
+    /// An edited copy the phone keeps beside the original (`IMG_E1234.JPG`).
+    Edited,
 }
 
 impl CompanionKind {
@@ -31,6 +35,7 @@ impl CompanionKind {
         match self {
             CompanionKind::Raw => "raw",
             CompanionKind::LiveVideo => "live_video",
+            CompanionKind::Edited => "edited",
         }
     }
 
@@ -38,6 +43,7 @@ impl CompanionKind {
         match s {
             "raw" => Some(CompanionKind::Raw),
             "live_video" => Some(CompanionKind::LiveVideo),
+            "edited" => Some(CompanionKind::Edited),
             _ => None,
         }
     }
@@ -66,6 +72,14 @@ const PAIRED_IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "heic", "heif", "hif"]
 
 fn extension(path: &Path) -> Option<String> {
     Some(path.extension()?.to_str()?.to_ascii_lowercase())
+}
+
+/// The original's stem of an iPhone edited copy: `IMG_E1234` -> `img_1234` (lowercased).
+fn edited_original(stem: &str) -> Option<String> {
+    let stem = stem.to_lowercase();
+    let digits = stem.strip_prefix("img_e")?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("img_{digits}"))
 }
 
 fn kind_of(path: &Path) -> Option<CompanionKind> {
@@ -106,6 +120,21 @@ pub fn pair(
     let mut companions = Vec::new();
     for e in entries {
         let path = e.locator.to_path();
+        // An edited copy goes with its original whatever it holds (it is an image by design).
+        let edited = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(edited_original)
+            .zip(path.parent())
+            .and_then(|(stem, dir)| images.get(&(dir.to_path_buf(), stem)));
+        if let Some(original) = edited {
+            companions.push(Companion {
+                photo: original.clone(),
+                kind: CompanionKind::Edited,
+                entry: e,
+            });
+            continue;
+        }
         let Some(kind) = kind_of(&path) else {
             photos.push(e);
             continue;
@@ -154,6 +183,10 @@ mod tests {
                 entry("/g/IMG_0004.mov"),
                 entry("/g/IMG_0005.jpg"),
                 entry("/g/IMG_0005.dng"),
+                entry("/g/IMG_0006.HEIC"),
+                entry("/g/IMG_E0006.JPG"),
+                entry("/g/IMG_E0006.MOV"),
+                entry("/g/IMG_E0007.JPG"),
             ],
             // The last DNG is a JPEG in disguise: it stays a photo candidate.
             |e| e.locator.display() == "/g/IMG_0005.dng",
@@ -169,9 +202,11 @@ mod tests {
                 "/g/IMG_0004.png",
                 "/g/IMG_0004.mov",
                 "/g/IMG_0005.jpg",
-                "/g/IMG_0005.dng"
+                "/g/IMG_0005.dng",
+                "/g/IMG_0006.HEIC",
+                "/g/IMG_E0007.JPG"
             ],
-            "lone RAWs and videos stay candidates, and so does a video beside a PNG"
+            "lone RAWs, videos and edited copies stay candidates, and so does a video beside a PNG"
         );
         let got: Vec<(String, String, CompanionKind)> = companions
             .iter()
@@ -189,6 +224,16 @@ mod tests {
                     "/g/dsc_0002.nef".into(),
                     "/g/DSC_0002.JPG".into(),
                     CompanionKind::Raw
+                ),
+                (
+                    "/g/IMG_E0006.JPG".into(),
+                    "/g/IMG_0006.HEIC".into(),
+                    CompanionKind::Edited
+                ),
+                (
+                    "/g/IMG_E0006.MOV".into(),
+                    "/g/IMG_0006.HEIC".into(),
+                    CompanionKind::Edited
                 ),
             ]
         );

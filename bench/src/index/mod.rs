@@ -12,6 +12,8 @@ use report::{GalleryInfo, IndexBench, ScanRun};
 
 mod heif;
 mod report;
+mod side_by_side;
+mod video;
 
 use crate::tooling::{
     invalid, precious_exe, repo, run_child, run_tool, shared_data, today, Section,
@@ -46,6 +48,10 @@ pub struct Args {
     /// Photos of the gallery also encoded as HEIC and scanned beside their JPEGs (0: skip)
     #[arg(long, default_value_t = 40)]
     pub heic: usize,
+    /// Photos of the gallery also made into 3 s 1080p videos and scanned beside their JPEGs
+    /// (0: skip)
+    #[arg(long, default_value_t = 20)]
+    pub videos: usize,
     /// Photos for the one-thread decode timings
     #[arg(long, default_value_t = 200)]
     pub decode_sample: usize,
@@ -87,11 +93,20 @@ pub fn run(args: Args, json: bool) -> Result<()> {
     for b in &backbones {
         runs.extend(cold_and_rescan(&work, &gallery, "phone-like", b)?);
     }
-    let mut heic = Vec::new();
-    if args.heic > 0 {
-        let dir = heif::heic_set(&work, &gallery, &files, args.heic)?;
-        for (sub, name) in [("jpeg", "heic-set-jpeg"), ("heic", "heic-set-heic")] {
-            heic.extend(cold_and_rescan(&work, &dir.join(sub), name, &backbones[0])?);
+    let mut formats = Vec::new();
+    for (n, alt) in [(args.heic, &heif::HEIC), (args.videos, &video::VIDEO)] {
+        if n == 0 {
+            continue;
+        }
+        let dir = side_by_side::set(&work, &gallery, &files, n, alt)?;
+        let (jpeg, other) = alt.galleries();
+        for (sub, name) in [("jpeg", jpeg), (alt.name, other)] {
+            formats.extend(cold_and_rescan(
+                &work,
+                &dir.join(sub),
+                &name,
+                &backbones[0],
+            )?);
         }
     }
     let big_dir = args
@@ -131,7 +146,7 @@ pub fn run(args: Args, json: bool) -> Result<()> {
         cores: crate::tooling::cores(),
         gallery: info,
         runs,
-        heic,
+        formats,
         big,
         refresh,
         decode,

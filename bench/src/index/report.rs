@@ -76,8 +76,9 @@ pub struct IndexBench {
     pub cores: usize,
     pub gallery: GalleryInfo,
     pub runs: Vec<ScanRun>,
-    /// The same pictures as JPEG and HEIC (`super::heif`).
-    pub heic: Vec<ScanRun>,
+    /// The same pictures as JPEG and as HEIC or video (`super::side_by_side`).
+    #[serde(alias = "heic")]
+    pub formats: Vec<ScanRun>,
     /// Cold scans and rescans of the 10,000-photo set.
     pub big: Vec<ScanRun>,
     pub refresh: Option<RefreshBench>,
@@ -166,7 +167,8 @@ impl IndexBench {
                 .join(", ")
         );
         s += &self.throughput_table();
-        s += &super::heif::table(&self.heic);
+        s += &super::side_by_side::table(&self.formats, &super::heif::HEIC);
+        s += &super::side_by_side::table(&self.formats, &super::video::VIDEO);
         s += &self.stage_table();
         s += &self.decode_table();
         s += &self.big_table();
@@ -445,7 +447,7 @@ mod tests {
                 run("cold", "tract", 1000, 20.0, 120.0),
                 run("rescan", "tract", 0, 0.05, 30.0),
             ],
-            heic: [("heic-set-jpeg", 4.0), ("heic-set-heic", 10.0)]
+            formats: [("heic-set-jpeg", 4.0), ("heic-set-heic", 10.0)]
                 .map(|(gallery, wall)| ScanRun {
                     gallery: gallery.into(),
                     ..run("cold", "tract", 40, wall, 300.0)

@@ -201,4 +201,19 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE photos ADD COLUMN duration_ms INTEGER;   -- NULL for photos
     ALTER TABLE photos ADD COLUMN codec TEXT;            -- the container's name for it ('avc1')
     "#,
+    // 11: edited copies as companions (`crate::assets`: an iPhone's `IMG_E1234.JPG` beside
+    // `IMG_1234.HEIC`): the kind check gains 'edited' (SQLite rebuilds a table to change one).
+    r#"
+    CREATE TABLE companions_new (
+        locator         BLOB PRIMARY KEY,
+        photo           BLOB NOT NULL,
+        kind            TEXT NOT NULL CHECK (kind IN ('raw','live_video','edited')),
+        size            INTEGER NOT NULL,
+        mtime_ns        INTEGER NOT NULL
+    );
+    INSERT INTO companions_new SELECT locator, photo, kind, size, mtime_ns FROM companions;
+    DROP TABLE companions;
+    ALTER TABLE companions_new RENAME TO companions;
+    CREATE INDEX companions_photo ON companions(photo);
+    "#,
 ];

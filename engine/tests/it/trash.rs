@@ -487,7 +487,7 @@ fn live_photos_and_raw_pairs_are_trashed_and_restored_whole() {
     assert_eq!(
         (s.indexed, s.unsupported, s.companions),
         (3, 1, 2),
-        "3 photos, the lone NEF unsupported, the MOV and DNG paired, the lone MP4 ignored: {s:?}"
+        "3 photos, the lone NEF unsupported, the MOV and DNG paired, the lone MP4 a video of its own: {s:?}"
     );
     let photos = crate::common::photos_by_path(&engine);
     assert_eq!(photos.len(), 3, "{photos:?}");
@@ -559,4 +559,37 @@ fn live_photos_and_raw_pairs_are_trashed_and_restored_whole() {
     assert!(pb.exists() && raw.exists() && !in_os_trash(&raw));
     assert_eq!(std::fs::read(&raw).unwrap(), dng);
     assert!(engine.trashed().unwrap().is_empty());
+}
+
+/// An iPhone's edited copy (`IMG_E0042.JPG` beside `IMG_0042.JPG`) is part of its original's
+/// asset: not a photo of its own, counted, trashed and restored with it.
+#[test]
+fn an_edited_copy_goes_with_its_original() {
+    setup();
+    let g = Gallery::new(1);
+    let first = g.dir.join(&names_in(&g.dir)[0]);
+    let original = g.dir.join("IMG_0042.JPG");
+    std::fs::rename(&first, &original).unwrap();
+    let edited = g.dir.join("IMG_E0042.JPG");
+    let edit = crate::common::encode_jpeg(&crate::common::scene(640, 480), 90);
+    std::fs::write(&edited, &edit).unwrap();
+    let mut engine = Engine::open(&g.db).unwrap();
+    let s = g.scan(&mut engine);
+    assert_eq!((s.indexed, s.companions), (1, 1), "{s:?}");
+    let d = engine.photo(1).unwrap();
+    assert_eq!(d.companions.len(), 1);
+    assert_eq!(Path::new(&d.companions[0].path), edited.as_path());
+    assert_eq!(
+        d.companions[0].kind,
+        precious_engine::assets::CompanionKind::Edited
+    );
+    let whole = std::fs::metadata(&original).unwrap().len() + edit.len() as u64;
+    let r = engine.trash(&[1]).unwrap();
+    assert_eq!((r.done, r.bytes), (1, whole), "{r:?}");
+    assert!(!original.exists() && !edited.exists());
+    assert!(in_os_trash(&edited));
+    let r = engine.restore(&[1]).unwrap();
+    assert_eq!(r.done, 1, "{r:?}");
+    assert_eq!(std::fs::read(&edited).unwrap(), edit);
+    assert!(original.exists());
 }
