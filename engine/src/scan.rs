@@ -56,6 +56,8 @@ pub struct ScanProgress {
 /// What a scan did.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ScanReport {
+    /// Photos and videos listed (companions apart): unchanged + indexed + moved + duplicates +
+    /// failed + unsupported.
     pub listed: usize,
     pub unchanged: usize,
     /// New or changed files decoded and featurised.
@@ -438,7 +440,8 @@ pub fn scan(
     // A RAW that was a lone file before and has its JPEG now: its old row is not "gone".
     seen.extend(companions.iter().map(|c| c.entry.locator.clone()));
     report.companions = companions.len();
-    report.listed = prog.listed;
+    // Photos and videos, each once: a companion is counted with its photo.
+    report.listed = prog.listed - companions.len();
 
     // 2. What disappeared, and which content can be reused. Rows that are gone (now or before)
     //    are preferred over present ones so that a moved photo keeps its id and labels.

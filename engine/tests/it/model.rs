@@ -363,49 +363,68 @@ fn shuffled_labels_score_near_chance() {
     );
 }
 
+const MEAN_AUROC_FLOOR: f32 = 0.68;
+const MEAN_F1_FLOOR: f32 = 0.48;
+
 /// A camera roll's junk (screenshots, blurred, dark and overexposed shots, re-sent copies,
-/// burst extras) learned from 40 labels of the queue, the other photos held out. Measured on
-/// 2026-12-07 with the cross-validated blend: test AUROC 0.80, F1 0.63 at the ranking cut (no
-/// keeper suggested; screenshots and documents found, blurred and dark shots mostly missed:
-/// the queue's 40 labels hold 2 blurred and no dark shot). The learner of 2026-12-04 reached
-/// 0.95 / 0.83 here by outweighing the embedding with the signals, which cost it half its F1
-/// on CIFAR-10 users. Floors below the measured values, far above a learner that learns
-/// nothing (AUROC ~0.5).
+/// burst extras, a pocket video) learned from 40 labels of the queue, the other photos held
+/// out; over five draws of the queue (seeds 0-4), since one draw of 40 labels from 74 photos
+/// decides a lot. Until 2026-12-07 this test used seed 0 alone, with floors (AUROC 0.75, F1
+/// 0.55) under its 0.80 / 0.63; adding two videos to the demo moved seed 0 to 0.68 / 0.61 (its
+/// queue lost its blurred and dark examples) with the learner unchanged. Measured 2026-12-07 over
+/// seeds 0-4: mean test AUROC 0.733 (0.67-0.81), mean F1 0.550; without the two videos 0.741
+/// (0.64-0.85) and 0.547, so the videos cost nothing and seed 0's 0.80 was a lucky draw.
+/// Floors below the measured values, far above a learner that learns nothing (AUROC ~0.5).
 #[test]
 fn the_demo_user_is_learned() {
-    let (_tmp, _db, mut engine) = engine_from(false);
     let cats = demo_categories();
-    let train: Vec<(i64, Label)> = engine
-        .label_queue(Split::Train, 40, 0)
-        .unwrap()
-        .into_iter()
-        .map(|p| (p.id, demo_label(&cats, &p.path).unwrap()))
-        .collect();
-    engine.set_labels(&train, Split::Train).unwrap();
-    let test: Vec<(i64, Label)> = engine
-        .label_queue(Split::Test, 1000, 0)
-        .unwrap()
-        .into_iter()
-        .map(|p| (p.id, demo_label(&cats, &p.path).unwrap()))
-        .collect();
-    engine.set_labels(&test, Split::Test).unwrap();
-    engine.train(&TrainOptions::default()).unwrap();
-    let e = engine.evaluate().unwrap();
-    let t = e.test.as_ref().unwrap();
+    let (mut aurocs, mut f1s) = (Vec::new(), Vec::new());
+    for seed in 0..5 {
+        let (_tmp, _db, mut engine) = engine_from(false);
+        let train: Vec<(i64, Label)> = engine
+            .label_queue(Split::Train, 40, seed)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, demo_label(&cats, &p.path).unwrap()))
+            .collect();
+        engine.set_labels(&train, Split::Train).unwrap();
+        let test: Vec<(i64, Label)> = engine
+            .label_queue(Split::Test, 1000, seed)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, demo_label(&cats, &p.path).unwrap()))
+            .collect();
+        engine.set_labels(&test, Split::Test).unwrap();
+        engine.train(&TrainOptions::default()).unwrap();
+        let e = engine.evaluate().unwrap();
+        let t = e.test.as_ref().unwrap();
+        eprintln!(
+            "demo user, seed {seed}: {} test labels ({} excluded as twins of train labels), \
+             AUROC {:?}, F1 {:?}, precision {:?}, recall {:?}; CV AUROC {:.3}; keeper share {:?}",
+            e.test_labels,
+            e.test_labels_excluded,
+            t.auroc,
+            t.f1,
+            t.precision,
+            t.recall,
+            cv_auroc(&e),
+            e.threshold.keeper_share
+        );
+        aurocs.push(t.auroc.unwrap());
+        f1s.push(t.f1.unwrap_or(0.0));
+    }
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
     eprintln!(
-        "demo user: {} test labels ({} excluded as twins of train labels), AUROC {:?}, F1 {:?}, \
-         precision {:?}, recall {:?}; CV AUROC {:.3}; keeper share {:?}",
-        e.test_labels,
-        e.test_labels_excluded,
-        t.auroc,
-        t.f1,
-        t.precision,
-        t.recall,
-        cv_auroc(&e),
-        e.threshold.keeper_share
+        "demo user: mean test AUROC {:.3}, mean F1 {:.3}",
+        mean(&aurocs),
+        mean(&f1s)
     );
-    assert!(t.auroc.unwrap() > 0.75, "test AUROC {:?}", t.auroc);
-    assert!(t.f1.unwrap() > 0.55, "test F1 {:?}", t.f1);
+    assert!(mean(&aurocs) > MEAN_AUROC_FLOOR, "test AUROC {aurocs:?}");
+    assert!(mean(&f1s) > MEAN_F1_FLOOR, "test F1 {f1s:?}");
+    assert!(
+        aurocs.iter().all(|&a| a > 0.6),
+        "a draw near chance: {aurocs:?}"
+    );
 }
 
 #[test]

@@ -462,6 +462,12 @@ pub(crate) fn print_scan(r: &ScanReport, status: &Status) {
         r.listed, r.elapsed_s, r.indexed, rate, r.unchanged, r.moved, r.duplicates, r.failed, r.unsupported, r.gone,
         if r.cancelled { " (cancelled)" } else { "" }
     );
+    if r.companions > 0 {
+        println!(
+            "Paired with their photo: {} files (Live Photo videos, RAWs of RAW+JPEG pairs, edited copies)",
+            r.companions
+        );
+    }
     if r.indexed > 0 {
         let d = &r.decode_paths;
         println!(
