@@ -50,7 +50,7 @@ function memberTile(g, m) {
   const li = el('li', { class: `dup-member${m.best ? ' best' : ''}${m.kept ? ' kept' : ''}` },
     btn,
     el('p', { class: 'dup-badges' }, status, label, copy),
-    el('p', { class: 'dup-meta', text: `${m.width}×${m.height} · ${bytes(m.bytes)}` }),
+    el('p', { class: 'dup-meta', text: `${m.width}×${m.height} · ${bytes(m.bytes + (m.companion_bytes || 0))}` }),
     el('p', { class: 'path small dup-name', text: name, title: m.path }));
   li.dataset.id = m.id;
   return li;

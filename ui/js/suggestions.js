@@ -19,6 +19,9 @@ const REASON = {
   near_duplicate: (r) => `near-duplicate of #${r.best}`,
 };
 
+/** What else a photo's asset holds, trashed with it (its bytes count them). */
+const COMPANION = { live_video: '+ Live Photo video', raw: '+ RAW', edited: '+ edited copy' };
+
 /** A video's length as the tile shows it: "▶ 0:12". */
 function duration(ms) {
   const s = Math.round(ms / 1000);
@@ -38,7 +41,8 @@ function tile(p) {
     el('span', { class: 'conf', text: pct(p.p_delete) })));
   btn.dataset.id = p.id;
   return el('li', {}, btn,
-    el('ul', { class: 'badges', 'aria-label': 'Reasons' }, ...p.reasons.map((r) => el('li', { class: `badge ${r.kind}`, text: (REASON[r.kind] || (() => r.kind))(r) }))));
+    el('ul', { class: 'badges', 'aria-label': 'Reasons' }, ...p.reasons.map((r) => el('li', { class: `badge ${r.kind}`, text: (REASON[r.kind] || (() => r.kind))(r) })),
+      ...(p.companions || []).map((k) => el('li', { class: 'badge companion', text: COMPANION[k] || `+ ${k}` }))));
 }
 
 function toggle(id) {

@@ -38,6 +38,8 @@ pub struct Candidate {
     pub content_hash: [u8; 32],
     pub locator: Locator,
     pub bytes: u64,
+    /// The asset's other files (Live Photo video, RAW, edited copy): trashed with it.
+    pub companion_bytes: u64,
     pub width: u32,
     pub height: u32,
     pub format: Option<String>,
@@ -63,7 +65,10 @@ pub struct Member {
     pub locator: Locator,
     #[serde(skip)]
     pub content_hash: [u8; 32],
+    /// The photo's file (checked against the disk before acting).
     pub bytes: u64,
+    /// Its asset's other files, freed with it.
+    pub companion_bytes: u64,
     pub width: u32,
     pub height: u32,
     pub format: Option<String>,
@@ -313,6 +318,7 @@ impl Engine {
                     locator: c.locator.clone(),
                     content_hash: c.content_hash,
                     bytes: c.bytes,
+                    companion_bytes: c.companion_bytes,
                     width: c.width,
                     height: c.height,
                     format: c.format.clone(),
@@ -327,7 +333,11 @@ impl Engine {
                 out.hidden += 1;
                 continue;
             }
-            let reclaimable_bytes = listed.iter().filter(|m| !m.kept).map(|m| m.bytes).sum();
+            let reclaimable_bytes = listed
+                .iter()
+                .filter(|m| !m.kept)
+                .map(|m| m.bytes + m.companion_bytes)
+                .sum();
             out.reclaimable_bytes += reclaimable_bytes;
             out.groups.push(Group {
                 id: group_id(&members),
@@ -450,7 +460,8 @@ fn load(conn: &rusqlite::Connection) -> Result<Vec<Candidate>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.content_hash, p.locator, p.size, p.width, p.height, p.format,
                 p.has_camera_exif, p.taken_at, p.mtime_ns, f.phash, f.blur, f.sharpness,
-                f.dark_share + f.bright_share, l.label
+                f.dark_share + f.bright_share, l.label,
+                (SELECT COALESCE(SUM(c.size), 0) FROM companions c WHERE c.photo = p.locator)
          FROM photos p JOIN features f ON f.photo_id = p.id
          LEFT JOIN labels l ON l.photo_id = p.id
          WHERE p.state = 'indexed' AND p.content_hash IS NOT NULL
@@ -468,6 +479,7 @@ fn load(conn: &rusqlite::Connection) -> Result<Vec<Candidate>> {
             content_hash: hash.try_into().unwrap_or([0; 32]),
             locator: locator.clone(),
             bytes: r.get::<_, i64>(3)? as u64,
+            companion_bytes: r.get::<_, i64>(15)? as u64,
             width: r.get::<_, Option<u32>>(4)?.unwrap_or(0),
             height: r.get::<_, Option<u32>>(5)?.unwrap_or(0),
             format: r.get(6)?,

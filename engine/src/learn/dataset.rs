@@ -112,6 +112,8 @@ pub struct Dataset {
     pub screenshot_like: Vec<bool>,
     /// A video's duration (its row is its poster frame's); `None` for photos.
     pub duration_ms: Vec<Option<u64>>,
+    /// The kinds of the asset's other files (`raw`, `live_video`, `edited`), comma-separated.
+    pub companions: Vec<Option<String>>,
 }
 
 impl Dataset {
@@ -153,6 +155,7 @@ struct Row {
     phash: u64,
     label: Option<(Label, Split)>,
     duration_ms: Option<u64>,
+    companions: Option<String>,
 }
 
 pub fn load(conn: &Connection) -> Result<Dataset> {
@@ -161,7 +164,8 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 p.taken_at IS NOT NULL, f.embedding, h.vector, f.sharpness, f.brightness,
                 f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split, f.blur,
                 (SELECT COALESCE(SUM(c.size), 0) FROM companions c WHERE c.photo = p.locator),
-                p.duration_ms
+                p.duration_ms,
+                (SELECT group_concat(c.kind) FROM companions c WHERE c.photo = p.locator)
          FROM photos p JOIN features f ON f.photo_id = p.id
          LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
          WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id",
@@ -187,6 +191,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 phash: r.get::<_, i64>(15)? as u64,
                 label: crate::engine::parse_labeled(label.as_deref(), split.as_deref()),
                 duration_ms: r.get::<_, Option<i64>>(20)?.map(|d| d.max(0) as u64),
+                companions: r.get(21)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -265,6 +270,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         embedding_dims: emb_dims,
         labels: rows.iter().map(|r| r.label).collect(),
         duration_ms: rows.iter().map(|r| r.duration_ms).collect(),
+        companions: rows.iter().map(|r| r.companions.clone()).collect(),
         near_duplicates,
     })
 }

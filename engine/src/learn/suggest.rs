@@ -49,6 +49,9 @@ pub struct Suggestion {
     pub bytes: u64,
     /// A video's duration (the UI marks videos); `None` for photos.
     pub duration_ms: Option<u64>,
+    /// The kinds of the other files trashed with it (`raw`, `live_video`, `edited`), which
+    /// `bytes` includes.
+    pub companions: Vec<String>,
     pub reasons: Vec<Reason>,
 }
 
@@ -197,6 +200,10 @@ pub fn rank(data: &Dataset, p: &Array1<f32>, emb: ArrayView2<f32>, threshold: f3
             p_delete: if by_user { 1.0 } else { p[i] },
             bytes: data.bytes[i],
             duration_ms: data.duration_ms[i],
+            companions: data.companions[i]
+                .as_deref()
+                .map(|k| k.split(',').map(String::from).collect())
+                .unwrap_or_default(),
             reasons,
         });
     }

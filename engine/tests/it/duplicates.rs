@@ -207,3 +207,38 @@ fn groups_keep_the_original_remember_decisions_and_trash_the_rest() {
     assert_eq!(back.done, rest.len());
     assert!(rest.iter().all(|p| Path::new(p).exists()));
 }
+
+/// A copy's Live Photo clip is freed with it: a group's space to free counts the whole asset
+/// of every member that is not kept.
+#[test]
+fn space_to_free_counts_the_other_files_of_each_asset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("g");
+    std::fs::create_dir_all(&dir).unwrap();
+    let photo = std::fs::read(crate::common::demo_gallery().join(ORIGINAL)).unwrap();
+    let clip = |n: usize| {
+        let mut mov = b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec();
+        mov.resize(n, 7);
+        mov
+    };
+    for (name, mov) in [("IMG_0001", clip(5_000)), ("IMG_0002", clip(7_000))] {
+        std::fs::write(dir.join(format!("{name}.jpg")), &photo).unwrap();
+        std::fs::write(dir.join(format!("{name}.MOV")), &mov).unwrap();
+    }
+    let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
+    engine
+        .scan_folders(&[dir], &ScanOptions::default(), &mut |_| {})
+        .unwrap();
+    let d = engine.duplicates(&DuplicateOptions::default()).unwrap();
+    assert_eq!(d.groups.len(), 1, "{d:?}");
+    let g = &d.groups[0];
+    let freed: Vec<_> = g.members.iter().filter(|m| !m.kept).collect();
+    assert_eq!(freed.len(), 1, "{g:?}");
+    let clip_len = if freed[0].path.ends_with("IMG_0001.jpg") {
+        5_000
+    } else {
+        7_000
+    };
+    assert_eq!(freed[0].companion_bytes, clip_len);
+    assert_eq!(g.reclaimable_bytes, photo.len() as u64 + clip_len);
+}
