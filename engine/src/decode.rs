@@ -983,6 +983,7 @@ fn jpeg_region(bytes: &[u8], size: (u32, u32), r: Region) -> Option<image::GrayI
 }
 
 /// Share of a sequential JPEG's scan data read beyond the estimate of where a region ends.
+#[cfg(feature = "turbojpeg")]
 const REGION_MARGIN: f64 = 0.1;
 
 /// The start of a sequential, Huffman-coded JPEG (SOF0, SOF1) up to the estimated end of stored
