@@ -409,6 +409,14 @@ impl Engine {
     /// labeling); for `test`, a seeded random sample of unlabeled photos, so that evaluation
     /// is unbiased.
     pub fn label_queue(&self, split: Split, n: usize, seed: u64) -> Result<Vec<PickedPhoto>> {
+        let mut queue = self.queue(split, n, seed)?;
+        for p in &mut queue {
+            (p.duration_ms, p.companions) = crate::store::media_facts(self.store.conn(), p.id)?;
+        }
+        Ok(queue)
+    }
+
+    fn queue(&self, split: Split, n: usize, seed: u64) -> Result<Vec<PickedPhoto>> {
         match split {
             Split::Train => {
                 let representative = self

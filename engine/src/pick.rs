@@ -32,7 +32,7 @@ impl Default for PickOptions {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct PickedPhoto {
     pub id: i64,
     pub path: String,
@@ -41,6 +41,11 @@ pub struct PickedPhoto {
     /// Why it is asked: `representative` (K-means), `uncertain` (active labeling, see
     /// [`crate::learn::active`]) or `random` (test labels).
     pub asked_because: &'static str,
+    /// What the card says besides the picture, set by [`crate::Engine::label_queue`]: a
+    /// video's duration, and the kinds of the asset's other files (`raw`, `live_video`,
+    /// `edited`) that a delete label would take along.
+    pub duration_ms: Option<u64>,
+    pub companions: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -120,6 +125,7 @@ pub fn pick(conn: &Connection, opts: &PickOptions) -> Result<Pick> {
         cluster,
         cluster_size,
         asked_because: "representative",
+        ..PickedPhoto::default()
     };
     if reps.len() <= opts.n || reps.len() < 4 {
         out.k = reps.len();
@@ -202,6 +208,7 @@ pub fn random_unlabeled(conn: &Connection, n: usize, seed: u64) -> Result<Vec<Pi
             cluster: 0,
             cluster_size: all.len(),
             asked_because: "random",
+            ..PickedPhoto::default()
         })
         .collect();
     // Content order, not id order (ids follow the order a parallel scan finished files), so

@@ -397,6 +397,16 @@ async function main() {
     const keeps = new Set(trainLabeled.filter((d) => d.label === 'keep').map((d) => d.id));
     const ids = await js("return [...document.querySelectorAll('#suggest-grid .tile')].map((t) => Number(t.dataset.id));");
     assert(ids.every((id) => !keeps.has(id)), 'no photo labeled keep is suggested');
+    // Videos show their length, and a photo with other files (Live Photo clip, RAW) says so.
+    const shown = await js("return [...document.querySelectorAll('#suggest-grid > li')].map((li) => ({ id: Number(li.querySelector('.tile').dataset.id), video: !!li.querySelector('.video-length'), companions: li.querySelectorAll('.badge.companion').length }));");
+    let videos = 0;
+    for (const t of shown) {
+      const d = await invoke('photo', { id: t.id });
+      videos += d.duration_ms != null ? 1 : 0;
+      assert(t.video === (d.duration_ms != null) && t.companions === d.companions.length,
+        `tile ${t.id} (${d.path}): video ${t.video}, ${t.companions} companion badges; the photo: ${d.duration_ms} ms, ${d.companions.length} companions`);
+    }
+    figures.suggested_videos = videos;
     await click('#suggest-none');
     const tiles = await js("return [...document.querySelectorAll('#suggest-grid .tile')].slice(0, 3).map((t) => Number(t.dataset.id));");
     for (const id of tiles) await click(`#suggest-grid .tile[data-id="${id}"]`);

@@ -3,7 +3,7 @@
 // in the background so the next card shows at once; the next photos are preloaded.
 
 import { invoke, thumbUrl } from './api.js';
-import { el, say, guarded, basename } from './util.js';
+import { el, say, guarded, basename, videoLength, COMPANION } from './util.js';
 import * as training from './training.js';
 
 const BATCH = 30;
@@ -93,7 +93,9 @@ export class Swiper {
     this.img.alt = `Photo ${basename(p.path)}`;
     this.card.setAttribute('aria-label', `${basename(p.path)}: delete or keep?`);
     const why = { representative: 'typical of a group', uncertain: 'the model is unsure', random: 'random test photo' }[p.asked_because] || '';
-    this.caption.replaceChildren(el('span', { class: 'path', text: basename(p.path) }), why ? el('span', { class: 'badge', text: why }) : null);
+    this.caption.replaceChildren(el('span', { class: 'path', text: basename(p.path) }), why ? el('span', { class: 'badge', text: why }) : null,
+      p.duration_ms != null ? el('span', { class: 'badge video', text: `${videoLength(p.duration_ms)} video` }) : null,
+      ...(p.companions || []).map((k) => el('span', { class: 'badge companion', text: COMPANION[k] || `+ ${k}` })));
     for (const next of this.queue.slice(1, 1 + PRELOAD)) new Image().src = thumbUrl(next.id);
     this.counter.textContent = `${this.count} labeled in this session · ${this.queue.length} in the queue`;
     if (this.queue.length <= PRELOAD + 1 && !this.exhausted) this.refill();

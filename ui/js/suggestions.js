@@ -2,7 +2,7 @@
 // the kept best shot marked, select/deselect, and one confirmed move to the trash.
 
 import { invoke } from './api.js';
-import { $, el, thumb, bytes, pct, say, guarded, basename, confirmBox, photos as photoCount } from './util.js';
+import { $, el, thumb, bytes, pct, say, guarded, basename, confirmBox, photos as photoCount, videoLength, COMPANION } from './util.js';
 import { idle } from './training.js';
 
 let data = null;
@@ -19,14 +19,6 @@ const REASON = {
   near_duplicate: (r) => `near-duplicate of #${r.best}`,
 };
 
-/** What else a photo's asset holds, trashed with it (its bytes count them). */
-const COMPANION = { live_video: '+ Live Photo video', raw: '+ RAW', edited: '+ edited copy' };
-
-/** A video's length as the tile shows it: "▶ 0:12". */
-function duration(ms) {
-  const s = Math.round(ms / 1000);
-  return `▶ ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
 
 function tile(p) {
   const on = selected.has(p.id);
@@ -37,7 +29,7 @@ function tile(p) {
   },
   thumb(p.id),
   el('span', { class: 'tile-top' }, el('span', { class: 'check', 'aria-hidden': 'true' }),
-    p.duration_ms != null ? el('span', { class: 'video-length', text: duration(p.duration_ms) }) : null,
+    p.duration_ms != null ? el('span', { class: 'video-length', text: videoLength(p.duration_ms) }) : null,
     el('span', { class: 'conf', text: pct(p.p_delete) })));
   btn.dataset.id = p.id;
   return el('li', {}, btn,

@@ -89,3 +89,12 @@ export function confirmBox(text, okLabel = 'OK') {
 export function fillCounts(dl, pairs) {
   dl.replaceChildren(...pairs.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]));
 }
+
+/** What else a photo's asset holds, moved to the trash with it (its bytes count them). */
+export const COMPANION = { live_video: '+ Live Photo video', raw: '+ RAW', edited: '+ edited copy' };
+
+/** A video's length as tiles and cards show it: "▶ 0:12". */
+export function videoLength(ms) {
+  const s = Math.round(ms / 1000);
+  return `▶ ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}

@@ -384,6 +384,7 @@ impl Engine {
                     cluster: 0,
                     cluster_size: 0,
                     asked_because: "uncertain",
+                    ..PickedPhoto::default()
                 }
             })
             .collect())

@@ -382,6 +382,21 @@ impl ScanWriter<'_> {
     }
 }
 
+/// A video's duration and the kinds of the other files of a photo's asset.
+pub fn media_facts(conn: &Connection, id: i64) -> Result<(Option<u64>, Vec<String>)> {
+    let (duration, kinds): (Option<i64>, Option<String>) = conn
+        .prepare_cached(
+            "SELECT p.duration_ms,
+                    (SELECT group_concat(c.kind) FROM companions c WHERE c.photo = p.locator)
+             FROM photos p WHERE p.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or_default();
+    let kinds = kinds.map_or_else(Vec::new, |k| k.split(',').map(String::from).collect());
+    Ok((duration.map(|d| d.max(0) as u64), kinds))
+}
+
 /// Reads a photo's id by its stored locator.
 pub fn photo_id(conn: &Connection, locator: &Locator) -> Result<Option<i64>> {
     Ok(conn
