@@ -179,8 +179,24 @@ pub fn print_suggestions(s: &Suggestions, limit: usize) {
     );
     for p in s.photos.iter().take(limit) {
         let why: Vec<String> = p.reasons.iter().map(reason).collect();
+        // A video, and the other files of an asset, which the bytes include.
+        let mut with: Vec<String> = p
+            .duration_ms
+            .map(|ms| format!("video {}:{:02}", ms / 60_000, ms / 1000 % 60))
+            .into_iter()
+            .collect();
+        with.extend(
+            p.companions
+                .iter()
+                .map(|k| format!("+ {}", k.replace('_', " "))),
+        );
+        let with = if with.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", with.join(", "))
+        };
         println!(
-            "  [{:>5}] {:.2}  {:>7.1} KB  {}\n          {}",
+            "  [{:>5}] {:.2}  {:>7.1} KB  {}{with}\n          {}",
             p.id,
             p.p_delete,
             p.bytes as f64 / 1e3,
