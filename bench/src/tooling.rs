@@ -270,21 +270,12 @@ pub(crate) fn run_tool(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// UTC date as YYYY-MM-DD (days-to-civil, Howard Hinnant's algorithm).
+/// UTC date as YYYY-MM-DD.
 pub(crate) fn today() -> String {
-    let days = SystemTime::now()
+    let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+        .map_or(0, |d| d.as_secs()) as i64;
+    precious_engine::metadata::utc_datetime(secs)[..10].to_string()
 }
 
 /// Pillow and numpy for the data set generators, pinned.

@@ -204,6 +204,28 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SS` (UTC), as EXIF dates are stored (video containers
+/// give their creation time in seconds).
+pub fn utc_datetime(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +250,13 @@ mod tests {
             exif_date("2021:07:04 18:03:11", Some("+99:99")).as_deref(),
             Some("2021-07-04T18:03:11")
         );
+    }
+
+    #[test]
+    fn unix_seconds_become_calendar_dates() {
+        assert_eq!(utc_datetime(0), "1970-01-01T00:00:00");
+        assert_eq!(utc_datetime(1_720_974_612), "2024-07-14T16:30:12");
+        assert_eq!(utc_datetime(951_782_400), "2000-02-29T00:00:00");
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn iso(
     // Seconds since 1904-01-01 (QuickTime's epoch); 0 means unset.
     const FROM_1904: i64 = 2_082_844_800;
     let created_at = (mvhd.creation_time > FROM_1904 as u64)
-        .then(|| utc_date(mvhd.creation_time as i64 - FROM_1904));
+        .then(|| crate::metadata::utc_datetime(mvhd.creation_time as i64 - FROM_1904));
     Ok(VideoInfo {
         container,
         duration_ms,
@@ -107,7 +107,7 @@ fn matroska(reader: &mut dyn ReadSeek) -> Result<VideoInfo, FailReason> {
     const FROM_2001: i64 = 978_307_200;
     let created_at = info
         .date_utc()
-        .map(|ns| utc_date(ns.div_euclid(1_000_000_000) + FROM_2001));
+        .map(|ns| crate::metadata::utc_datetime(ns.div_euclid(1_000_000_000) + FROM_2001));
     Ok(VideoInfo {
         container,
         duration_ms,
@@ -134,36 +134,5 @@ impl Read for Reader<'_> {
 impl Seek for Reader<'_> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
         self.0.seek(pos)
-    }
-}
-
-/// Unix seconds as `YYYY-MM-DDTHH:MM:SS` (UTC), as EXIF dates are stored.
-fn utc_date(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn unix_seconds_become_calendar_dates() {
-        assert_eq!(super::utc_date(0), "1970-01-01T00:00:00");
-        assert_eq!(super::utc_date(1_720_974_612), "2024-07-14T16:30:12");
-        assert_eq!(super::utc_date(951_782_400), "2000-02-29T00:00:00");
     }
 }

@@ -93,19 +93,19 @@ fn write_clips(dir: &Path) {
     );
 }
 
+fn scan(engine: &mut Engine, dir: &Path) -> precious_engine::ScanReport {
+    engine
+        .scan_folders(&[dir.to_path_buf()], &ScanOptions::default(), &mut |_| {})
+        .unwrap()
+}
+
 #[test]
 fn videos_are_indexed_with_container_facts_and_a_poster_of_their_picture() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("g");
     write_clips(&dir);
     let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
-    let report = engine
-        .scan_folders(
-            std::slice::from_ref(&dir),
-            &ScanOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let report = scan(&mut engine, &dir);
     assert_eq!(
         (report.indexed, report.failed, report.unsupported),
         (CLIPS.len(), 0, 0),
@@ -134,13 +134,7 @@ fn videos_are_indexed_with_container_facts_and_a_poster_of_their_picture() {
         );
     }
     // A no-change rescan reads nothing and indexes nothing.
-    let again = engine
-        .scan_folders(
-            std::slice::from_ref(&dir),
-            &ScanOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let again = scan(&mut engine, &dir);
     assert_eq!((again.unchanged, again.indexed), (CLIPS.len(), 0));
 }
 
@@ -239,13 +233,7 @@ fn damaged_videos_get_a_reason() {
         dir.join("voice.mp4").to_str().unwrap(),
     ]);
     let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
-    let report = engine
-        .scan_folders(
-            std::slice::from_ref(&dir),
-            &ScanOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let report = scan(&mut engine, &dir);
     assert_eq!((report.indexed, report.failed), (1, 6), "{report:?}");
     let status = engine.status().unwrap();
     let reason = |name: &str| {
@@ -313,13 +301,7 @@ fn a_video_is_trashed_and_restored() {
     std::fs::copy(made.join(CLIPS[0].0), &clip).unwrap();
     let bytes = std::fs::read(&clip).unwrap();
     let mut engine = Engine::open(&tmp.path().join("p.sqlite")).unwrap();
-    engine
-        .scan_folders(
-            std::slice::from_ref(&dir),
-            &ScanOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    scan(&mut engine, &dir);
     let r = engine.trash(&[1]).unwrap();
     assert_eq!((r.done, r.bytes), (1, bytes.len() as u64), "{r:?}");
     assert!(!clip.exists());
