@@ -93,9 +93,10 @@ export class Swiper {
     this.img.alt = `Photo ${basename(p.path)}`;
     this.card.setAttribute('aria-label', `${basename(p.path)}: delete or keep?`);
     const why = { representative: 'typical of a group', uncertain: 'the model is unsure', random: 'random test photo' }[p.asked_because] || '';
-    this.caption.replaceChildren(el('span', { class: 'path', text: basename(p.path) }), why ? el('span', { class: 'badge', text: why }) : null,
+    // replaceChildren would write a null as the text "null": only elements go in.
+    this.caption.replaceChildren(...[el('span', { class: 'path', text: basename(p.path) }), why ? el('span', { class: 'badge', text: why }) : null,
       p.duration_ms != null ? el('span', { class: 'badge video', text: `${videoLength(p.duration_ms)} video` }) : null,
-      ...(p.companions || []).map((k) => el('span', { class: 'badge companion', text: COMPANION[k] || `+ ${k}` })));
+      ...(p.companions || []).map((k) => el('span', { class: 'badge companion', text: COMPANION[k] || `+ ${k}` }))].filter(Boolean));
     for (const next of this.queue.slice(1, 1 + PRELOAD)) new Image().src = thumbUrl(next.id);
     this.counter.textContent = `${this.count} labeled in this session · ${this.queue.length} in the queue`;
     if (this.queue.length <= PRELOAD + 1 && !this.exhausted) this.refill();
