@@ -112,8 +112,8 @@ pub struct Dataset {
     pub screenshot_like: Vec<bool>,
     /// A video's duration (its row is its poster frame's); `None` for photos.
     pub duration_ms: Vec<Option<u64>>,
-    /// The kinds of the asset's other files (`raw`, `live_video`, `edited`), comma-separated.
-    pub companions: Vec<Option<String>>,
+    /// The kinds of the asset's other files (`raw`, `live_video`, `edited`).
+    pub companions: Vec<Vec<String>>,
 }
 
 impl Dataset {
@@ -155,7 +155,7 @@ struct Row {
     phash: u64,
     label: Option<(Label, Split)>,
     duration_ms: Option<u64>,
-    companions: Option<String>,
+    companions: Vec<String>,
 }
 
 pub fn load(conn: &Connection) -> Result<Dataset> {
@@ -163,10 +163,10 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         "SELECT p.id, p.display_path, p.format, p.width, p.height, p.size, p.has_camera_exif,
                 p.taken_at IS NOT NULL, f.embedding, h.vector, f.sharpness, f.brightness,
                 f.dark_share, f.bright_share, f.colorfulness, f.phash, l.label, l.split, f.blur,
-                (SELECT COALESCE(SUM(c.size), 0) FROM companions c WHERE c.photo = p.locator),
-                p.duration_ms,
-                (SELECT group_concat(c.kind) FROM companions c WHERE c.photo = p.locator)
+                COALESCE(c.bytes, 0), p.duration_ms, c.kinds
          FROM photos p JOIN features f ON f.photo_id = p.id
+         LEFT JOIN (SELECT photo, SUM(size) AS bytes, group_concat(kind) AS kinds
+                    FROM companions GROUP BY photo) c ON c.photo = p.locator
          LEFT JOIN hog_pca h ON h.photo_id = p.id LEFT JOIN labels l ON l.photo_id = p.id
          WHERE p.state = 'indexed' ORDER BY p.content_hash, p.id",
     )?;
@@ -191,7 +191,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
                 phash: r.get::<_, i64>(15)? as u64,
                 label: crate::engine::parse_labeled(label.as_deref(), split.as_deref()),
                 duration_ms: r.get::<_, Option<i64>>(20)?.map(|d| d.max(0) as u64),
-                companions: r.get(21)?,
+                companions: crate::store::companions::kinds(r.get(21)?),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -245,7 +245,7 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
         v.extend([0.0; TWIN_SIGNALS.len()]);
         x.row_mut(i).assign(&Array1::from(v));
     }
-    neutral_for_videos(&mut x, &rows, emb_dims + hog_dims + 6);
+    neutral_for_videos(&mut x, &rows, emb_dims, hog_dims);
     let screenshot_like = rows
         .iter()
         .map(|r| {
@@ -279,8 +279,10 @@ pub fn load(conn: &Connection) -> Result<Dataset> {
 /// (so "camera_exif" would read as a screenshot's or a download's 0), and its bytes per pixel
 /// count every frame. A video's row gets the photos' mean in both, so that it is judged by
 /// what its poster shows and the other signals, not by being a video.
-fn neutral_for_videos(x: &mut Array2<f32>, rows: &[Row], metadata_start: usize) {
-    let (camera, bytes_per_pixel) = (metadata_start, metadata_start + 5);
+fn neutral_for_videos(x: &mut Array2<f32>, rows: &[Row], emb_dims: usize, hog_dims: usize) {
+    let names = signal_names(hog_dims);
+    let column = |name: &str| emb_dims + names.iter().position(|n| n == name).expect(name);
+    let (camera, bytes_per_pixel) = (column("camera_exif"), column("bytes_per_pixel_log"));
     let photos: Vec<usize> = (0..rows.len())
         .filter(|&i| rows[i].duration_ms.is_none())
         .collect();

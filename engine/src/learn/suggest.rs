@@ -200,10 +200,7 @@ pub fn rank(data: &Dataset, p: &Array1<f32>, emb: ArrayView2<f32>, threshold: f3
             p_delete: if by_user { 1.0 } else { p[i] },
             bytes: data.bytes[i],
             duration_ms: data.duration_ms[i],
-            companions: data.companions[i]
-                .as_deref()
-                .map(|k| k.split(',').map(String::from).collect())
-                .unwrap_or_default(),
+            companions: data.companions[i].clone(),
             reasons,
         });
     }

@@ -64,6 +64,11 @@ pub fn listed(conn: &Connection) -> Result<HashMap<Locator, (u64, i64)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The kinds of a photo's companions from SQL `group_concat(kind)` (`None`: none).
+pub fn kinds(concatenated: Option<String>) -> Vec<String> {
+    concatenated.map_or_else(Vec::new, |k| k.split(',').map(String::from).collect())
+}
+
 /// The companions of photo `id`, in locator order.
 pub fn of_photo(conn: &Connection, id: i64) -> Result<Vec<StoredCompanion>> {
     let mut stmt = conn.prepare_cached(

@@ -393,8 +393,7 @@ pub fn media_facts(conn: &Connection, id: i64) -> Result<(Option<u64>, Vec<Strin
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or_default();
-    let kinds = kinds.map_or_else(Vec::new, |k| k.split(',').map(String::from).collect());
-    Ok((duration.map(|d| d.max(0) as u64), kinds))
+    Ok((duration.map(|d| d.max(0) as u64), companions::kinds(kinds)))
 }
 
 /// Reads a photo's id by its stored locator.
